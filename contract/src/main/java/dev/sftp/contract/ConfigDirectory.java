@@ -1,0 +1,166 @@
+package dev.sftp.contract;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The gateway's config directory as the operator lays it out (and as a pod sees its Secrets):
+ * {@value #MAIN_FILE} with the server settings and users, optional {@code users-*.json} user lists,
+ * host key files beside them.
+ */
+public final class ConfigDirectory {
+  public static final String MAIN_FILE = "gateway.json";
+  public static final String USER_LIST_PREFIX = "users-";
+  public static final String USER_LIST_SUFFIX = ".json";
+
+  private ConfigDirectory() {}
+
+  /**
+   * What was read.
+   *
+   * @param server server settings (never null)
+   * @param users valid users, in name order
+   * @param userErrors why each rejected user entry was rejected
+   * @param digest SHA-256 over every file read, to tell whether anything changed
+   */
+  public record Loaded(
+      ServerSettings server, List<UserEntry> users, List<ValidationError> userErrors, String digest) {}
+
+  /**
+   * Reads and validates the directory.
+   *
+   * @throws ContractException when {@value #MAIN_FILE} is missing, not JSON or invalid as a whole
+   */
+  public static Loaded load(Path dir) throws ContractException {
+    MessageDigest digest = sha256();
+    Path main = dir.resolve(MAIN_FILE);
+    JsonNode root = readTree(main, digest);
+    List<ValidationError> docErrors = ContractValidator.validateDocument(root, GatewayConfig.KIND);
+    if (!docErrors.isEmpty()) {
+      throw new ContractException(main.toString(), docErrors);
+    }
+    ServerSettings server;
+    try {
+      JsonNode s = root.get("server");
+      server =
+          s == null || s.isNull()
+              ? ContractJson.convert(ContractJson.mapper().createObjectNode(), ServerSettings.class)
+              : ContractJson.convert(s, ServerSettings.class);
+    } catch (JsonProcessingException e) {
+      throw new ContractException(main.toString(), List.of(new ValidationError("$.server", e.getOriginalMessage())));
+    }
+
+    List<ValidationError> userErrors = new ArrayList<>();
+    Map<String, List<Candidate>> byName = new HashMap<>();
+    collect(root, "", byName, userErrors);
+    for (Path list : userLists(dir)) {
+      String prefix = list.getFileName() + " ";
+      JsonNode doc;
+      try {
+        doc = readTree(list, digest);
+      } catch (ContractException e) {
+        for (ValidationError err : e.errors()) {
+          userErrors.add(new ValidationError(prefix + err.path(), err.message()));
+        }
+        continue;
+      }
+      List<ValidationError> errs = ContractValidator.validateDocument(doc, UserList.KIND);
+      if (!errs.isEmpty()) {
+        for (ValidationError err : errs) {
+          userErrors.add(new ValidationError(prefix + err.path(), err.message() + " (all users of this file are ignored)"));
+        }
+        continue;
+      }
+      collect(doc, prefix, byName, userErrors);
+    }
+
+    Map<String, UserEntry> users = new LinkedHashMap<>();
+    for (String name : new TreeSet<>(byName.keySet())) {
+      List<Candidate> cands = byName.get(name);
+      if (cands.size() > 1) {
+        List<String> where = cands.stream().map(Candidate::path).toList();
+        for (Candidate c : cands) {
+          userErrors.add(new ValidationError(c.path + ".name", "user '" + name + "' is defined more than once (" + String.join(", ", where) + "); all its entries are ignored"));
+        }
+        continue;
+      }
+      users.put(name, cands.get(0).entry);
+    }
+    return new Loaded(server, List.copyOf(users.values()), userErrors, HexFormat.of().formatHex(digest.digest()));
+  }
+
+  private record Candidate(String path, UserEntry entry) {}
+
+  private static void collect(JsonNode doc, String prefix, Map<String, List<Candidate>> byName, List<ValidationError> userErrors) {
+    JsonNode users = doc.get("users");
+    if (users == null || users.isNull()) {
+      return;
+    }
+    for (int i = 0; i < users.size(); i++) {
+      String path = prefix + "$.users[" + i + "]";
+      JsonNode u = users.get(i);
+      List<ValidationError> errs = ContractValidator.validateUser(u, path);
+      if (errs.isEmpty()) {
+        try {
+          UserEntry e = ContractJson.convert(u, UserEntry.class);
+          byName.computeIfAbsent(e.name(), k -> new ArrayList<>()).add(new Candidate(path, e));
+          continue;
+        } catch (JsonProcessingException ex) {
+          errs = List.of(new ValidationError(path, ex.getOriginalMessage()));
+        }
+      }
+      userErrors.addAll(errs);
+    }
+  }
+
+  private static List<Path> userLists(Path dir) {
+    List<Path> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, USER_LIST_PREFIX + "*" + USER_LIST_SUFFIX)) {
+      ds.forEach(out::add);
+    } catch (IOException e) {
+      return out;
+    }
+    out.sort(null);
+    return out;
+  }
+
+  private static JsonNode readTree(Path file, MessageDigest digest) throws ContractException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new ContractException(file.toString(), List.of(new ValidationError("$", "cannot read the file: " + e)));
+    }
+    digest.update(file.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    digest.update(bytes);
+    try {
+      return ContractJson.mapper().readTree(bytes);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new ContractException(file.toString(), List.of(new ValidationError("$", "not valid JSON" + where + ": " + e.getOriginalMessage())));
+    } catch (IOException e) {
+      throw new ContractException(file.toString(), List.of(new ValidationError("$", "cannot read the file: " + e)));
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

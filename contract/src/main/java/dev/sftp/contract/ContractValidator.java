@@ -1,0 +1,320 @@
+package dev.sftp.contract;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Validates contract documents on their JSON tree, so that every error, type errors included,
+ * comes with its JSON path. Document-level errors make a document unusable; user errors disable
+ * only that user.
+ */
+public final class ContractValidator {
+  /** Login names: POSIX-portable, lower case, at most 64 characters. */
+  public static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9._-]{0,63}");
+
+  private static final Set<String> TOP_FIELDS = Set.of("apiVersion", "kind", "server", "users");
+  private static final Set<String> SERVER_FIELDS =
+      Set.of(
+          "listenAddress",
+          "port",
+          "hostKeys",
+          "dataRoot",
+          "banner",
+          "idleTimeoutSeconds",
+          "maxSessions",
+          "maxSessionsPerUser",
+          "algorithmProfile",
+          "setstatMode",
+          "umask");
+  private static final Set<String> USER_FIELDS =
+      Set.of(
+          "name",
+          "passwordHash",
+          "authorizedKeys",
+          "home",
+          "disabled",
+          "expiresAt",
+          "allowedSourceCidrs",
+          "readOnly",
+          "permissions",
+          "pathRules");
+  private static final Pattern UMASK = Pattern.compile("0?[0-7]{3}");
+
+  private ContractValidator() {}
+
+  /**
+   * Checks the envelope of a document ({@code apiVersion}, {@code kind}, fields, server settings,
+   * that {@code users} is a list), not the users themselves.
+   */
+  public static List<ValidationError> validateDocument(JsonNode root, String expectedKind) {
+    List<ValidationError> errors = new ArrayList<>();
+    if (root == null || !root.isObject()) {
+      errors.add(new ValidationError("$", "expected a JSON object"));
+      return errors;
+    }
+    Set<String> allowed = expectedKind.equals(GatewayConfig.KIND) ? TOP_FIELDS : Set.of("apiVersion", "kind", "users");
+    unknownFields(root, "$", allowed, errors);
+    JsonNode apiVersion = root.get("apiVersion");
+    if (apiVersion == null || !apiVersion.isTextual()) {
+      errors.add(new ValidationError("$.apiVersion", "missing; expected '" + GatewayConfig.API_VERSION + "'"));
+    } else if (!apiVersion.asText().equals(GatewayConfig.API_VERSION)) {
+      errors.add(
+          new ValidationError(
+              "$.apiVersion",
+              "unsupported version '" + apiVersion.asText() + "'; this gateway reads '"
+                  + GatewayConfig.API_VERSION + "'"));
+    }
+    JsonNode kind = root.get("kind");
+    if (kind == null || !kind.isTextual() || !kind.asText().equals(expectedKind)) {
+      errors.add(new ValidationError("$.kind", "expected '" + expectedKind + "'"));
+    }
+    JsonNode server = root.get("server");
+    if (server != null && !server.isNull()) {
+      validateServer(server, "$.server", errors);
+    }
+    JsonNode users = root.get("users");
+    if (users != null && !users.isNull() && !users.isArray()) {
+      errors.add(new ValidationError("$.users", "expected a list of users"));
+    }
+    return errors;
+  }
+
+  private static void validateServer(JsonNode s, String path, List<ValidationError> errors) {
+    if (!s.isObject()) {
+      errors.add(new ValidationError(path, "expected an object"));
+      return;
+    }
+    unknownFields(s, path, SERVER_FIELDS, errors);
+    text(s, "listenAddress", path, errors);
+    intRange(s, "port", path, 0, 65535, errors);
+    JsonNode keys = s.get("hostKeys");
+    if (keys != null && !keys.isNull()) {
+      if (!keys.isArray()) {
+        errors.add(new ValidationError(path + ".hostKeys", "expected a list of file names"));
+      } else {
+        for (int i = 0; i < keys.size(); i++) {
+          JsonNode k = keys.get(i);
+          String kp = path + ".hostKeys[" + i + "]";
+          if (!k.isTextual() || k.asText().isBlank()) {
+            errors.add(new ValidationError(kp, "expected a file name"));
+          } else if (!isSafeRelative(k.asText())) {
+            errors.add(new ValidationError(kp, "must be relative to the config directory, without '..'"));
+          }
+        }
+      }
+    }
+    text(s, "dataRoot", path, errors);
+    text(s, "banner", path, errors);
+    intRange(s, "idleTimeoutSeconds", path, 0, Integer.MAX_VALUE, errors);
+    intRange(s, "maxSessions", path, 1, Integer.MAX_VALUE, errors);
+    intRange(s, "maxSessionsPerUser", path, 1, Integer.MAX_VALUE, errors);
+    enumValue(s, "algorithmProfile", path, errors, AlgorithmProfile::fromWire);
+    enumValue(s, "setstatMode", path, errors, SetstatMode::fromWire);
+    String umask = text(s, "umask", path, errors);
+    if (umask != null && !UMASK.matcher(umask).matches()) {
+      errors.add(new ValidationError(path + ".umask", "expected an octal mask such as '0022'"));
+    }
+  }
+
+  /** Checks one user entry; {@code path} is its JSON path, such as {@code $.users[3]}. */
+  public static List<ValidationError> validateUser(JsonNode u, String path) {
+    List<ValidationError> errors = new ArrayList<>();
+    if (u == null || !u.isObject()) {
+      errors.add(new ValidationError(path, "expected a user object"));
+      return errors;
+    }
+    unknownFields(u, path, USER_FIELDS, errors);
+    String name = text(u, "name", path, errors);
+    if (name == null) {
+      errors.add(new ValidationError(path + ".name", "missing login name"));
+    } else if (!USER_NAME.matcher(name).matches()) {
+      errors.add(
+          new ValidationError(
+              path + ".name",
+              "'" + name + "' is not a valid login name: lower-case letters, digits, '.', '_' and"
+                  + " '-', starting with a letter or '_', at most 64 characters"));
+    }
+    String hash = text(u, "passwordHash", path, errors);
+    if (hash != null) {
+      String problem = PasswordHashes.problem(hash);
+      if (problem != null) {
+        errors.add(new ValidationError(path + ".passwordHash", problem));
+      }
+    }
+    List<String> keys = textList(u, "authorizedKeys", path, errors);
+    for (int i = 0; i < keys.size(); i++) {
+      try {
+        PublicKeyLine.parse(keys.get(i));
+      } catch (IllegalArgumentException e) {
+        errors.add(new ValidationError(path + ".authorizedKeys[" + i + "]", e.getMessage()));
+      }
+    }
+    if (hash == null && keys.isEmpty() && u.has("name")) {
+      errors.add(new ValidationError(path, "has neither a passwordHash nor authorizedKeys, so nobody can log in"));
+    }
+    String home = text(u, "home", path, errors);
+    if (home == null) {
+      errors.add(new ValidationError(path + ".home", "missing home directory"));
+    } else if (!isSafeRelative(home)) {
+      errors.add(
+          new ValidationError(
+              path + ".home", "must be a relative path inside the data root, without '..'"));
+    }
+    bool(u, "disabled", path, errors);
+    bool(u, "readOnly", path, errors);
+    String expires = text(u, "expiresAt", path, errors);
+    if (expires != null) {
+      try {
+        Instant.parse(expires);
+      } catch (DateTimeParseException e) {
+        errors.add(new ValidationError(path + ".expiresAt", "'" + expires + "' is not an RFC 3339 time such as 2030-01-31T00:00:00Z"));
+      }
+    }
+    List<String> cidrs = textList(u, "allowedSourceCidrs", path, errors);
+    for (int i = 0; i < cidrs.size(); i++) {
+      try {
+        Cidr.parse(cidrs.get(i));
+      } catch (IllegalArgumentException e) {
+        errors.add(new ValidationError(path + ".allowedSourceCidrs[" + i + "]", e.getMessage()));
+      }
+    }
+    permissions(u.get("permissions"), path + ".permissions", errors);
+    JsonNode rules = u.get("pathRules");
+    if (rules != null && !rules.isNull()) {
+      if (!rules.isArray()) {
+        errors.add(new ValidationError(path + ".pathRules", "expected a list"));
+      } else {
+        for (int i = 0; i < rules.size(); i++) {
+          JsonNode r = rules.get(i);
+          String rp = path + ".pathRules[" + i + "]";
+          if (!r.isObject()) {
+            errors.add(new ValidationError(rp, "expected an object with path and permissions"));
+            continue;
+          }
+          unknownFields(r, rp, Set.of("path", "permissions"), errors);
+          String p = text(r, "path", rp, errors);
+          if (p == null || !p.startsWith("/") || !isSafeRelative(p.substring(1)) && !p.equals("/")) {
+            errors.add(new ValidationError(rp + ".path", "expected an absolute path inside the home such as '/outgoing', without '..'"));
+          }
+          if (r.get("permissions") == null || r.get("permissions").isNull()) {
+            errors.add(new ValidationError(rp + ".permissions", "missing; use [] to deny everything"));
+          }
+          permissions(r.get("permissions"), rp + ".permissions", errors);
+        }
+      }
+    }
+    return errors;
+  }
+
+  /** Whether a path is relative, non-empty and never climbs with {@code ..}. */
+  public static boolean isSafeRelative(String p) {
+    if (p == null || p.isEmpty() || p.startsWith("/") || p.contains("\\") || p.contains("\0")) {
+      return false;
+    }
+    for (String part : p.split("/")) {
+      if (part.equals("..")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void permissions(JsonNode n, String path, List<ValidationError> errors) {
+    if (n == null || n.isNull()) {
+      return;
+    }
+    if (!n.isArray()) {
+      errors.add(new ValidationError(path, "expected a list of permissions"));
+      return;
+    }
+    for (int i = 0; i < n.size(); i++) {
+      try {
+        if (!n.get(i).isTextual()) {
+          throw new IllegalArgumentException("expected a permission name");
+        }
+        Permission.fromWire(n.get(i).asText());
+      } catch (IllegalArgumentException e) {
+        errors.add(new ValidationError(path + "[" + i + "]", e.getMessage()));
+      }
+    }
+  }
+
+  private interface Parser {
+    Object parse(String s);
+  }
+
+  private static void enumValue(JsonNode o, String field, String path, List<ValidationError> errors, Parser parser) {
+    String v = text(o, field, path, errors);
+    if (v != null) {
+      try {
+        parser.parse(v);
+      } catch (IllegalArgumentException e) {
+        errors.add(new ValidationError(path + "." + field, e.getMessage()));
+      }
+    }
+  }
+
+  private static void unknownFields(JsonNode o, String path, Set<String> allowed, List<ValidationError> errors) {
+    for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!allowed.contains(f)) {
+        errors.add(new ValidationError(path + "." + f, "unknown field"));
+      }
+    }
+  }
+
+  private static String text(JsonNode o, String field, String path, List<ValidationError> errors) {
+    JsonNode n = o.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isTextual()) {
+      errors.add(new ValidationError(path + "." + field, "expected a string"));
+      return null;
+    }
+    return n.asText();
+  }
+
+  private static void bool(JsonNode o, String field, String path, List<ValidationError> errors) {
+    JsonNode n = o.get(field);
+    if (n != null && !n.isNull() && !n.isBoolean()) {
+      errors.add(new ValidationError(path + "." + field, "expected true or false"));
+    }
+  }
+
+  private static void intRange(JsonNode o, String field, String path, long min, long max, List<ValidationError> errors) {
+    JsonNode n = o.get(field);
+    if (n == null || n.isNull()) {
+      return;
+    }
+    if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+      errors.add(new ValidationError(path + "." + field, "expected an integer from " + min + " to " + max));
+    }
+  }
+
+  private static List<String> textList(JsonNode o, String field, String path, List<ValidationError> errors) {
+    JsonNode n = o.get(field);
+    List<String> out = new ArrayList<>();
+    if (n == null || n.isNull()) {
+      return out;
+    }
+    if (!n.isArray()) {
+      errors.add(new ValidationError(path + "." + field, "expected a list of strings"));
+      return out;
+    }
+    for (int i = 0; i < n.size(); i++) {
+      if (!n.get(i).isTextual()) {
+        errors.add(new ValidationError(path + "." + field + "[" + i + "]", "expected a string"));
+      } else {
+        out.add(n.get(i).asText());
+      }
+    }
+    return out;
+  }
+}

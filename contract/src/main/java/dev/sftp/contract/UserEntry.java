@@ -1,0 +1,41 @@
+package dev.sftp.contract;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * One user of the gateway as the operator renders it. Never carries a plain password.
+ *
+ * @param name login name, {@code [a-z_][a-z0-9._-]*}, at most 64 characters, unique per gateway
+ * @param passwordHash argon2id ({@code $argon2id$...}) or bcrypt ({@code $2a$}, {@code $2b$},
+ *     {@code $2y$}) encoded hash; {@code null} disables password login
+ * @param authorizedKeys OpenSSH public key lines ({@code ssh-ed25519 AAAA... comment})
+ * @param home the user's home, relative to the gateway's data root, without {@code ..}; the user
+ *     sees it as {@code /}
+ * @param disabled refuse every login when true
+ * @param expiresAt RFC 3339 instant after which logins are refused; {@code null} never expires
+ * @param allowedSourceCidrs client address ranges allowed to log in; empty or {@code null} allows
+ *     all
+ * @param readOnly when true only {@code list} and {@code read} remain, whatever else is granted
+ * @param permissions what the user may do in the home; {@code null} means all permissions
+ * @param pathRules per-path replacements of {@code permissions}
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record UserEntry(
+    String name,
+    String passwordHash,
+    List<String> authorizedKeys,
+    String home,
+    boolean disabled,
+    String expiresAt,
+    List<String> allowedSourceCidrs,
+    boolean readOnly,
+    List<Permission> permissions,
+    List<PathRule> pathRules) {
+
+  /** A user with a home named after them, all permissions and the given credentials. */
+  public static UserEntry of(String name, String passwordHash, List<String> authorizedKeys) {
+    return new UserEntry(
+        name, passwordHash, authorizedKeys, name, false, null, null, false, null, null);
+  }
+}

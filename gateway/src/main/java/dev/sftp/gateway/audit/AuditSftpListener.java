@@ -1,0 +1,111 @@
+package dev.sftp.gateway.audit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.CopyOption;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.sftp.server.FileHandle;
+import org.apache.sshd.sftp.server.Handle;
+import org.apache.sshd.sftp.server.SftpEventListener;
+
+/** Turns completed SFTP operations into audit events, with the bytes moved per open file. */
+public class AuditSftpListener implements SftpEventListener {
+  private static final AttributeKey<AtomicLong> READ = new AttributeKey<>();
+  private static final AttributeKey<AtomicLong> WRITTEN = new AttributeKey<>();
+
+  @Override
+  public void read(ServerSession session, String remoteHandle, FileHandle localHandle, long offset,
+      byte[] data, int dataOffset, int dataLen, int readLen, Throwable thrown) {
+    if (readLen > 0) {
+      localHandle.computeAttributeIfAbsent(READ, k -> new AtomicLong()).addAndGet(readLen);
+    }
+  }
+
+  @Override
+  public void written(ServerSession session, String remoteHandle, FileHandle localHandle, long offset,
+      byte[] data, int dataOffset, int dataLen, Throwable thrown) {
+    if (thrown == null) {
+      localHandle.computeAttributeIfAbsent(WRITTEN, k -> new AtomicLong()).addAndGet(dataLen);
+    }
+  }
+
+  @Override
+  public void closed(ServerSession session, String remoteHandle, Handle localHandle, Throwable thrown) {
+    if (!(localHandle instanceof FileHandle fh)) {
+      return;
+    }
+    AtomicLong r = fh.getAttribute(READ);
+    AtomicLong w = fh.getAttribute(WRITTEN);
+    String type = w != null ? "file.write" : r != null ? "file.read" : "file.open";
+    ObjectNode e = AuditLog.event(type, session);
+    e.put("path", fh.getFile().toString());
+    e.put("bytesRead", r == null ? 0 : r.get());
+    e.put("bytesWritten", w == null ? 0 : w.get());
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  @Override
+  public void openFailed(ServerSession session, String remotePath, Path localPath, boolean isDirectory, Throwable thrown) {
+    ObjectNode e = AuditLog.event(isDirectory ? "dir.open" : "file.open", session);
+    e.put("path", localPath == null ? remotePath : localPath.toString());
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  @Override
+  public void created(ServerSession session, Path path, Map<String, ?> attrs, Throwable thrown) {
+    ObjectNode e = AuditLog.event("dir.create", session);
+    e.put("path", path.toString());
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  @Override
+  public void removed(ServerSession session, Path path, boolean isDirectory, Throwable thrown) {
+    ObjectNode e = AuditLog.event(isDirectory ? "dir.remove" : "file.remove", session);
+    e.put("path", path.toString());
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  @Override
+  public void moved(ServerSession session, Path srcPath, Path dstPath, Collection<CopyOption> opts, Throwable thrown) {
+    ObjectNode e = AuditLog.event("rename", session);
+    e.put("path", srcPath.toString());
+    e.put("target", dstPath.toString());
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  @Override
+  public void linked(ServerSession session, Path source, Path target, boolean symLink, Throwable thrown) {
+    ObjectNode e = AuditLog.event(symLink ? "symlink" : "hardlink", session);
+    e.put("path", source.toString());
+    e.put("target", target.toString());
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  @Override
+  public void modifiedAttributes(ServerSession session, Path path, Map<String, ?> attrs, Throwable thrown) {
+    ObjectNode e = AuditLog.event("setstat", session);
+    e.put("path", path.toString());
+    e.put("attributes", String.join(",", new java.util.TreeSet<>(attrs.keySet())));
+    result(e, thrown);
+    AuditLog.emit(e);
+  }
+
+  static void result(ObjectNode e, Throwable thrown) {
+    if (thrown == null) {
+      e.put("result", "ok");
+    } else {
+      e.put("result", "error");
+      e.put("reason", thrown.getClass().getSimpleName());
+    }
+  }
+}

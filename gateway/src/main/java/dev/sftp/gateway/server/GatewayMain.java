@@ -1,0 +1,59 @@
+package dev.sftp.gateway.server;
+
+import dev.sftp.contract.ContractException;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import io.quarkus.runtime.annotations.QuarkusMain;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Entry point. {@code java -jar quarkus-run.jar} serves the config directory ({@code
+ * gateway.config-dir}); {@code java -jar quarkus-run.jar local [DIR] [--port N]} first prepares a
+ * local folder with a demo user and host keys, then serves it on 127.0.0.1.
+ */
+@QuarkusMain
+public class GatewayMain implements QuarkusApplication {
+  @ConfigProperty(name = "gateway.config-dir")
+  String configDir;
+
+  @ConfigProperty(name = "gateway.reload-interval")
+  Duration reloadInterval;
+
+  @ConfigProperty(name = "gateway.port")
+  Optional<Integer> port;
+
+  @ConfigProperty(name = "gateway.host")
+  Optional<String> host;
+
+  @Override
+  public int run(String... args) throws Exception {
+    Path dir = Path.of(configDir);
+    GatewayServer.Overrides overrides = new GatewayServer.Overrides(host.orElse(null), port.orElse(null));
+    LocalMode.Prepared local = null;
+    if (args.length > 0 && args[0].equals("local")) {
+      LocalMode.Options opts = LocalMode.Options.parse(args);
+      local = LocalMode.prepare(opts);
+      dir = local.configDir();
+      overrides = new GatewayServer.Overrides("127.0.0.1", opts.port());
+    } else if (args.length > 0) {
+      System.err.println("usage: gateway [local [DIR] [--port N]]");
+      return 2;
+    }
+    try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval)) {
+      try {
+        server.start();
+      } catch (ContractException e) {
+        System.err.println("ERROR: " + e.getMessage());
+        return 1;
+      }
+      if (local != null) {
+        System.out.println(local.instructions(server));
+      }
+      Quarkus.waitForExit();
+    }
+    return 0;
+  }
+}

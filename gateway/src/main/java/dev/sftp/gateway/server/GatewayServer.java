@@ -1,0 +1,282 @@
+package dev.sftp.gateway.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sftp.contract.AlgorithmProfile;
+import dev.sftp.contract.ConfigDirectory;
+import dev.sftp.contract.ContractException;
+import dev.sftp.contract.ServerSettings;
+import dev.sftp.gateway.audit.AuditLog;
+import dev.sftp.gateway.audit.AuditSftpListener;
+import dev.sftp.gateway.auth.GatewayAuthenticator;
+import dev.sftp.gateway.auth.UserRegistry;
+import dev.sftp.gateway.config.HostKeys;
+import dev.sftp.gateway.config.HostKeys.HostKey;
+import dev.sftp.gateway.fs.ConfinedFileSystemAccessor;
+import dev.sftp.gateway.fs.HomeFileSystemFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import org.apache.sshd.common.NamedFactory;
+import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.cipher.Cipher;
+import org.apache.sshd.common.kex.BuiltinDHFactories;
+import org.apache.sshd.common.kex.DHFactory;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.mac.BuiltinMacs;
+import org.apache.sshd.common.mac.Mac;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.common.session.helpers.AbstractSession;
+import org.apache.sshd.common.signature.BuiltinSignatures;
+import org.apache.sshd.common.signature.Signature;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.ServerBuilder;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.auth.keyboard.DefaultKeyboardInteractiveAuthenticator;
+import org.apache.sshd.server.forward.RejectAllForwardingFilter;
+import org.apache.sshd.sftp.server.SftpSubsystemFactory;
+
+/**
+ * The SFTP gateway: a MINA SSHD server built from a config directory. Users are reloaded while
+ * it runs; server settings and host keys are read once at start.
+ */
+public class GatewayServer implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
+
+  /** Where to listen when the document's own address and port are to be overridden. */
+  public record Overrides(String host, Integer port) {
+    public static final Overrides NONE = new Overrides(null, null);
+  }
+
+  private final Path configDir;
+  private final Overrides overrides;
+  private final Duration reloadInterval;
+  private final UserRegistry registry = new UserRegistry();
+  private final AtomicInteger connections = new AtomicInteger();
+  private SshServer sshd;
+  private ServerSettings settings;
+  private Path dataRoot;
+  private List<HostKey> hostKeys = List.of();
+  private String digest;
+  private ScheduledExecutorService reloader;
+
+  public GatewayServer(Path configDir, Overrides overrides, Duration reloadInterval) {
+    this.configDir = configDir.toAbsolutePath();
+    this.overrides = overrides;
+    this.reloadInterval = reloadInterval;
+  }
+
+  /**
+   * Reads the config directory and starts listening.
+   *
+   * @throws ContractException when the gateway document cannot be used
+   * @throws IOException when host keys cannot be read or the port cannot be bound
+   */
+  public synchronized void start() throws ContractException, IOException {
+    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir);
+    settings = loaded.server();
+    digest = loaded.digest();
+    dataRoot = configDir.resolve(settings.dataRootOrDefault()).normalize();
+    Files.createDirectories(dataRoot);
+    hostKeys = HostKeys.load(configDir, settings.hostKeysOrDefault());
+    if (hostKeys.isEmpty()) {
+      throw new IOException("no host keys configured: list them in server.hostKeys of " + configDir.resolve(ConfigDirectory.MAIN_FILE));
+    }
+    for (HostKey k : hostKeys) {
+      LOG.info("host key " + k.file() + ": " + k.fingerprintLine());
+    }
+    registry.replace(dataRoot, loaded.users(), loaded.userErrors());
+
+    sshd = SshServer.setUpDefaultServer();
+    sshd.setHost(overrides.host() != null ? overrides.host() : settings.listenAddressOrDefault());
+    sshd.setPort(overrides.port() != null ? overrides.port() : settings.portOrDefault());
+    List<KeyPair> pairs = new ArrayList<>();
+    hostKeys.forEach(k -> pairs.add(k.keyPair()));
+    sshd.setKeyPairProvider(KeyPairProvider.wrap(pairs));
+    applyAlgorithms(sshd, settings.algorithmProfileOrDefault());
+
+    GatewayAuthenticator auth = new GatewayAuthenticator(registry, Clock.systemUTC());
+    sshd.setPasswordAuthenticator(auth);
+    sshd.setPublickeyAuthenticator(auth);
+    sshd.setKeyboardInteractiveAuthenticator(new DefaultKeyboardInteractiveAuthenticator());
+    sshd.setGSSAuthenticator(null);
+    sshd.setHostBasedAuthenticator(null);
+    sshd.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
+    sshd.setAgentFactory(null);
+    SftpOnlyCommands refusal = new SftpOnlyCommands();
+    sshd.setShellFactory(refusal);
+    sshd.setCommandFactory(refusal);
+    sshd.setFileSystemFactory(new HomeFileSystemFactory(registry));
+
+    SftpSubsystemFactory sftp = new GatewaySftpSubsystem.Factory();
+    sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault()));
+    sftp.addSftpEventListener(new ExtensionPolicy());
+    sftp.addSftpEventListener(new AuditSftpListener());
+    sshd.setSubsystemFactories(List.of(sftp));
+
+    CoreModuleProperties.SERVER_IDENTIFICATION.set(sshd, "SFTPGateway");
+    int idle = settings.idleTimeoutSecondsOrDefault();
+    CoreModuleProperties.IDLE_TIMEOUT.set(sshd, idle == 0 ? Duration.ZERO : Duration.ofSeconds(idle));
+    CoreModuleProperties.AUTH_TIMEOUT.set(sshd, Duration.ofSeconds(60));
+    CoreModuleProperties.MAX_AUTH_REQUESTS.set(sshd, 6);
+    CoreModuleProperties.MAX_CONCURRENT_SESSIONS.set(sshd, settings.maxSessionsPerUserOrDefault());
+    if (settings.banner() != null && !settings.banner().isEmpty()) {
+      CoreModuleProperties.WELCOME_BANNER.set(sshd, settings.banner().endsWith("\n") ? settings.banner() : settings.banner() + "\n");
+    }
+    sshd.addSessionListener(new SessionAudit(settings.maxSessionsOrDefault()));
+    sshd.start();
+    LOG.info("SFTP gateway listening on " + sshd.getHost() + ":" + port() + " with " + registry.all().size() + " users");
+
+    if (!reloadInterval.isZero()) {
+      reloader = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "config-reload");
+        t.setDaemon(true);
+        return t;
+      });
+      long ms = reloadInterval.toMillis();
+      reloader.scheduleWithFixedDelay(this::reloadQuietly, ms, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
+  public synchronized boolean reload() throws ContractException {
+    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir);
+    if (loaded.digest().equals(digest)) {
+      return false;
+    }
+    digest = loaded.digest();
+    if (!loaded.server().equals(settings)) {
+      LOG.warning("server settings changed in " + configDir + "; they take effect at the next restart (users are reloaded now)");
+    }
+    Set<String> changed = registry.replace(dataRoot, loaded.users(), loaded.userErrors());
+    for (AbstractSession s : sshd.getActiveSessions()) {
+      String u = s.getUsername();
+      if (u != null && s.isAuthenticated() && changed.contains(u)) {
+        ObjectNode e = AuditLog.event("session.terminated", s);
+        e.put("reason", registry.get(u) == null ? "user removed or invalid" : "user changed");
+        AuditLog.emit(e);
+        s.close(true);
+      }
+    }
+    return true;
+  }
+
+  private void reloadQuietly() {
+    try {
+      reload();
+    } catch (ContractException e) {
+      LOG.warning("configuration not reloaded, keeping the current users: " + e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warning("configuration not reloaded: " + e);
+    }
+  }
+
+  public int port() {
+    return sshd.getPort();
+  }
+
+  public List<HostKey> hostKeys() {
+    return hostKeys;
+  }
+
+  public UserRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (reloader != null) {
+      reloader.shutdownNow();
+    }
+    if (sshd != null) {
+      sshd.stop(true);
+    }
+  }
+
+  static void applyAlgorithms(SshServer sshd, AlgorithmProfile profile) {
+    List<BuiltinCiphers> ciphers = new ArrayList<>(List.of(
+        BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm, BuiltinCiphers.cc20p1305_openssh,
+        BuiltinCiphers.aes128ctr, BuiltinCiphers.aes192ctr, BuiltinCiphers.aes256ctr));
+    List<BuiltinMacs> macs = new ArrayList<>(List.of(
+        BuiltinMacs.hmacsha256etm, BuiltinMacs.hmacsha512etm, BuiltinMacs.hmacsha256, BuiltinMacs.hmacsha512));
+    List<BuiltinDHFactories> kex = new ArrayList<>(List.of(
+        BuiltinDHFactories.mlkem768x25519, BuiltinDHFactories.sntrup761x25519_openssh, BuiltinDHFactories.sntrup761x25519,
+        BuiltinDHFactories.curve25519, BuiltinDHFactories.curve25519_libssh,
+        BuiltinDHFactories.ecdhp256, BuiltinDHFactories.ecdhp384, BuiltinDHFactories.ecdhp521,
+        BuiltinDHFactories.dhg16_512, BuiltinDHFactories.dhg18_512, BuiltinDHFactories.dhg14_256, BuiltinDHFactories.dhgex256));
+    if (profile == AlgorithmProfile.COMPATIBLE) {
+      macs.add(BuiltinMacs.hmacsha1etm);
+      macs.add(BuiltinMacs.hmacsha1);
+      kex.add(BuiltinDHFactories.dhg14);
+    }
+    // Never SHA-1 "ssh-rsa" or DSA signatures, neither for host keys nor for user keys.
+    List<BuiltinSignatures> sigs = List.of(
+        BuiltinSignatures.ed25519, BuiltinSignatures.ed25519_cert,
+        BuiltinSignatures.nistp256, BuiltinSignatures.nistp384, BuiltinSignatures.nistp521,
+        BuiltinSignatures.nistp256_cert, BuiltinSignatures.nistp384_cert, BuiltinSignatures.nistp521_cert,
+        BuiltinSignatures.sk_ssh_ed25519, BuiltinSignatures.sk_ecdsa_sha2_nistp256,
+        BuiltinSignatures.rsaSHA512, BuiltinSignatures.rsaSHA256,
+        BuiltinSignatures.rsaSHA512_cert, BuiltinSignatures.rsaSHA256_cert);
+
+    List<NamedFactory<Cipher>> c = new ArrayList<>();
+    ciphers.stream().filter(BuiltinCiphers::isSupported).forEach(c::add);
+    sshd.setCipherFactories(c);
+    List<NamedFactory<Mac>> m = new ArrayList<>();
+    macs.stream().filter(BuiltinMacs::isSupported).forEach(m::add);
+    sshd.setMacFactories(m);
+    List<DHFactory> d = new ArrayList<>();
+    kex.stream().filter(BuiltinDHFactories::isSupported).forEach(d::add);
+    sshd.setKeyExchangeFactories(NamedFactory.setUpTransformedFactories(false, d, ServerBuilder.DH2KEX));
+    List<NamedFactory<Signature>> s = new ArrayList<>();
+    sigs.stream().filter(BuiltinSignatures::isSupported).forEach(s::add);
+    sshd.setSignatureFactories(s);
+  }
+
+  /** Audits logins and logouts and enforces the connection limit. */
+  private final class SessionAudit implements SessionListener {
+    private final int max;
+
+    SessionAudit(int max) {
+      this.max = max;
+    }
+
+    @Override
+    public void sessionCreated(Session session) {
+      if (connections.incrementAndGet() > max) {
+        ObjectNode e = AuditLog.event("connection.refused", session);
+        e.put("reason", "too many connections (" + max + ")");
+        AuditLog.emit(e);
+        session.close(true);
+      }
+    }
+
+    @Override
+    public void sessionEvent(Session session, Event event) {
+      if (event == Event.Authenticated) {
+        ObjectNode e = AuditLog.event("login.success", session);
+        String method = session.getAttribute(GatewayAuthenticator.METHOD);
+        e.put("method", method == null ? "keyboard-interactive" : method);
+        AuditLog.emit(e);
+      }
+    }
+
+    @Override
+    public void sessionClosed(Session session) {
+      connections.decrementAndGet();
+      if (session.getUsername() != null && ((AbstractSession) session).isAuthenticated()) {
+        AuditLog.emit(AuditLog.event("logout", session));
+      }
+    }
+  }
+}
