@@ -323,7 +323,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
 
   private static int requestedMode(FileAttribute<?>[] attrs, int dflt) {
     for (FileAttribute<?> a : attrs) {
-      if ("posix:permissions".equals(a.name()) && a.value() instanceof Set<?> set) {
+      if (a.name().endsWith("permissions") && a.value() instanceof Set<?> set) {
         @SuppressWarnings("unchecked")
         Set<PosixFilePermission> perms = (Set<PosixFilePermission>) set;
         return toMode(perms);
