@@ -38,4 +38,9 @@ public record UserEntry(
     return new UserEntry(
         name, passwordHash, authorizedKeys, name, false, null, null, false, null, null);
   }
+
+  /** The same user, disabled. */
+  public UserEntry withDisabled() {
+    return new UserEntry(name, passwordHash, authorizedKeys, home, true, expiresAt, allowedSourceCidrs, readOnly, permissions, pathRules);
+  }
 }

@@ -70,8 +70,8 @@ public final class Clients {
 
   public static Proc.Result sftpWith(TestGateway gw, Login login, List<String> extraOptions, String... commands) {
     List<String> cmd = new ArrayList<>(List.of("sftp", "-P", String.valueOf(gw.port())));
+    cmd.addAll(extraOptions); // first: for OpenSSH the first value of an option wins
     cmd.addAll(sshOptions(gw, login));
-    cmd.addAll(extraOptions);
     cmd.addAll(List.of("-b", "-", login.user() + "@127.0.0.1"));
     return Proc.run(cmd, env(login), String.join("\n", commands) + "\n", TIMEOUT);
   }
