@@ -110,7 +110,7 @@ public final class Clients {
     }
     String script = "set cmd:fail-exit yes; set net:max-retries 1; set net:timeout 20; set xfer:clobber on; "
         + "set sftp:connect-program \"" + connect + "\"; "
-        + "open -u " + login.user() + "," + (login.password() == null ? "" : login.password())
+        + "open -u \"" + login.user() + "," + (login.password() == null ? "" : login.password()) + "\""
         + " -p " + gw.port() + " sftp://127.0.0.1; " + String.join("; ", commands) + "; bye";
     return Proc.run(List.of("lftp", "-c", script), Map.of("HOME", gw.root.toString()), null, TIMEOUT);
   }
@@ -152,9 +152,17 @@ public final class Clients {
     return Proc.run(List.of("/usr/bin/python3", "-c", prelude + script), env, null, TIMEOUT);
   }
 
-  /** The base64 SHA-256 of the gateway's ed25519 host key, as curl's --hostpubsha256 wants it. */
+  /**
+   * The base64 SHA-256 of the host key curl will see, as its --hostpubsha256 wants it. libssh2
+   * (1.10) prefers ECDSA host keys over ed25519.
+   */
   static String hostKeySha256(TestGateway gw) {
-    return gw.server().hostKeys().get(0).sha256().substring("SHA256:".length());
+    return gw.server().hostKeys().stream()
+        .filter(k -> k.publicKeyLine().startsWith("ecdsa-"))
+        .findFirst()
+        .orElseThrow()
+        .sha256()
+        .substring("SHA256:".length());
   }
 
   private static synchronized Path askpass() {
