@@ -41,7 +41,6 @@ import org.apache.sshd.sftp.server.SftpSubsystemProxy;
  * reconnect), sets sane modes on what is created, and applies the gateway's setstat policy.
  */
 public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
-  private static final LinkOption[] FOLLOW = new LinkOption[0];
 
   private final UserRegistry registry;
   private final SetstatMode setstatMode;
@@ -256,7 +255,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options);
       return;
     }
-    setstat(subsystem, file, () -> SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, FOLLOW));
+    setstat(subsystem, file, () -> SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options));
   }
 
   @Override
