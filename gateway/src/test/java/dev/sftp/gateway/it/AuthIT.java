@@ -77,6 +77,14 @@ class AuthIT {
     assertThat(Clients.sftp(gw, Login.password("keyonly", TestGateway.PASSWORD), "pwd").exit()).isNotZero();
   }
 
+  /** WinSCP, FileZilla and PuTTY often ask for the password through keyboard-interactive. */
+  @Test
+  void keyboardInteractivePasswordLoginWorks() {
+    List<String> kbd = List.of("-o", "PreferredAuthentications=keyboard-interactive");
+    ok(Clients.sftpWith(gw, Login.password("carol", TestGateway.PASSWORD), kbd, "pwd"));
+    assertThat(Clients.sftpWith(gw, Login.password("carol", "wrong"), kbd, "pwd").exit()).isNotZero();
+  }
+
   @Test
   void unknownKeyIsRefused() {
     assertThat(Clients.sftp(gw, Login.key("keyonly", "ed25519"), "pwd").exit()).isNotZero();
