@@ -49,6 +49,7 @@ public class GatewayMain implements QuarkusApplication {
         System.err.println("ERROR: " + e.getMessage());
         return 1;
       }
+      GatewayHealth.serving(server);
       if (local != null) {
         System.out.println(local.instructions(server));
       }

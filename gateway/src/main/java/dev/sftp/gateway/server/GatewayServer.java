@@ -186,6 +186,11 @@ public class GatewayServer implements AutoCloseable {
     return sshd.getPort();
   }
 
+  /** Whether the server is listening. */
+  public boolean isOpen() {
+    return sshd != null && sshd.isStarted() && sshd.isOpen();
+  }
+
   public List<HostKey> hostKeys() {
     return hostKeys;
   }

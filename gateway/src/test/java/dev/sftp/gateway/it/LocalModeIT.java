@@ -29,7 +29,7 @@ class LocalModeIT {
 
   Started startLocal(int port) throws Exception {
     Path log = cwd.resolve("gateway-" + System.nanoTime() + ".log");
-    ProcessBuilder pb = new ProcessBuilder("java", "-jar", JAR.toString(), "local", "--port", String.valueOf(port));
+    ProcessBuilder pb = new ProcessBuilder("java", "-Dquarkus.management.port=0", "-jar", JAR.toString(), "local", "--port", String.valueOf(port));
     pb.directory(cwd.toFile());
     pb.redirectErrorStream(true);
     pb.redirectOutput(log.toFile());
