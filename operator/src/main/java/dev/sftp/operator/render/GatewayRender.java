@@ -1,0 +1,271 @@
+package dev.sftp.operator.render;
+
+import dev.sftp.contract.AlgorithmProfile;
+import dev.sftp.contract.ContractJson;
+import dev.sftp.contract.GatewayConfig;
+import dev.sftp.contract.ServerSettings;
+import dev.sftp.contract.SetstatMode;
+import dev.sftp.contract.UserEntry;
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpGatewaySpec;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.ServicePortBuilder;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Pure functions from an {@link SftpGateway} (and what was read for it) to the objects it
+ * should own. No client calls, no clock, no randomness: the same input gives the same objects.
+ */
+public final class GatewayRender {
+  public static final int SFTP_PORT = 2222;
+  public static final int MANAGEMENT_PORT = 9000;
+  public static final String CONFIG_DIR = "/etc/sftp-gateway";
+  public static final String DATA_DIR = "/data";
+  public static final long UID = 1000;
+
+  private GatewayRender() {}
+
+  static SftpGatewaySpec spec(SftpGateway gw) {
+    return gw.getSpec() == null ? new SftpGatewaySpec() : gw.getSpec();
+  }
+
+  public static int replicas(SftpGateway gw) {
+    return spec(gw).replicas == null ? 1 : spec(gw).replicas;
+  }
+
+  public static List<String> accessModes(SftpGateway gw) {
+    SftpGatewaySpec.StorageSpec st = spec(gw).storage;
+    return st == null || st.accessModes == null || st.accessModes.isEmpty() ? List.of("ReadWriteOnce") : st.accessModes;
+  }
+
+  public static boolean retains(String deletionPolicy) {
+    return !"Delete".equals(deletionPolicy);
+  }
+
+  static OwnerReference owner(SftpGateway gw) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(gw.getApiVersion())
+        .withKind(gw.getKind())
+        .withName(gw.getMetadata().getName())
+        .withUid(gw.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
+  }
+
+  static ObjectMeta meta(SftpGateway gw, String name, boolean owned) {
+    ObjectMetaBuilder b = new ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(gw.getMetadata().getNamespace())
+        .withLabels(Names.labels(gw));
+    if (owned) {
+      b.withOwnerReferences(owner(gw));
+    }
+    return b.build();
+  }
+
+  /** The server settings of the contract, from the spec and the host key file names. */
+  public static ServerSettings serverSettings(SftpGateway gw, List<String> hostKeyFiles) {
+    SftpGatewaySpec.ServerSpec s = spec(gw).server == null ? new SftpGatewaySpec.ServerSpec() : spec(gw).server;
+    return new ServerSettings("0.0.0.0", SFTP_PORT, List.copyOf(hostKeyFiles), DATA_DIR, s.banner,
+        s.idleTimeoutSeconds, s.maxSessions, s.maxSessionsPerUser,
+        s.algorithmProfile == null ? null : AlgorithmProfile.fromWire(s.algorithmProfile),
+        s.setstatMode == null ? null : SetstatMode.fromWire(s.setstatMode), s.umask);
+  }
+
+  /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */
+  public static List<String> hostKeyFiles(Map<String, String> hostKeyData) {
+    List<String> out = new ArrayList<>();
+    for (String k : new TreeMap<>(hostKeyData).keySet()) {
+      if (!k.endsWith(".pub")) {
+        out.add(k);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What must restart the pods when it changes: server settings and host keys. Users are not
+   * part of it: the gateway reloads them live.
+   */
+  public static String configHash(ServerSettings server, Map<String, String> hostKeyData) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(ContractJson.write(server).getBytes(StandardCharsets.UTF_8));
+      for (Map.Entry<String, String> e : new TreeMap<>(hostKeyData).entrySet()) {
+        md.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+        md.update(e.getValue().getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(md.digest()).substring(0, 32);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The rendered contract Secret: {@code gateway.json} with the server settings and users. */
+  public static Secret configSecret(SftpGateway gw, ServerSettings server, List<UserEntry> users) {
+    String json = ContractJson.write(GatewayConfig.of(server, users));
+    return new SecretBuilder()
+        .withMetadata(meta(gw, Names.configSecret(gw), true))
+        .withType("Opaque")
+        .withData(Map.of("gateway.json", Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8))))
+        .build();
+  }
+
+  /** A generated host key Secret; owned by the gateway only when its deletion policy is Delete. */
+  public static Secret hostKeySecret(SftpGateway gw, Map<String, String> privateKeys) {
+    Map<String, String> data = new TreeMap<>();
+    privateKeys.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.US_ASCII))));
+    boolean owned = spec(gw).hostKeys != null && !retains(spec(gw).hostKeys.deletionPolicy);
+    return new SecretBuilder().withMetadata(meta(gw, Names.hostKeySecret(gw), owned)).withType("Opaque").withData(data).build();
+  }
+
+  public static PersistentVolumeClaim claim(SftpGateway gw) {
+    SftpGatewaySpec.StorageSpec st = spec(gw).storage == null ? new SftpGatewaySpec.StorageSpec() : spec(gw).storage;
+    return new PersistentVolumeClaimBuilder()
+        .withMetadata(meta(gw, Names.claim(gw), !retains(st.deletionPolicy)))
+        .withNewSpec()
+        .withAccessModes(accessModes(gw))
+        .withStorageClassName(st.storageClassName)
+        .withNewResources()
+        .withRequests(Map.of("storage", new Quantity(st.size == null ? "10Gi" : st.size)))
+        .endResources()
+        .endSpec()
+        .build();
+  }
+
+  public static ServiceAccount serviceAccount(SftpGateway gw) {
+    // The gateway reads its config from mounted Secrets: it needs no API access and no token.
+    return new ServiceAccountBuilder().withMetadata(meta(gw, Names.serviceAccount(gw), true)).withAutomountServiceAccountToken(false).build();
+  }
+
+  public static Service service(SftpGateway gw) {
+    SftpGatewaySpec.ServiceSpec s = spec(gw).service == null ? new SftpGatewaySpec.ServiceSpec() : spec(gw).service;
+    String type = s.type == null ? "ClusterIP" : s.type;
+    ObjectMeta m = meta(gw, Names.service(gw), true);
+    if (s.annotations != null && !s.annotations.isEmpty()) {
+      m.setAnnotations(new TreeMap<>(s.annotations));
+    }
+    return new ServiceBuilder()
+        .withMetadata(m)
+        .withNewSpec()
+        .withType(type)
+        .withSelector(Names.selector(gw))
+        .withPorts(new ServicePortBuilder().withName("sftp").withProtocol("TCP").withPort(s.port == null ? 22 : s.port)
+            .withTargetPort(new IntOrString("sftp")).withNodePort("ClusterIP".equals(type) ? null : s.nodePort).build())
+        .withLoadBalancerSourceRanges("LoadBalancer".equals(type) && s.loadBalancerSourceRanges != null ? s.loadBalancerSourceRanges : null)
+        .withExternalTrafficPolicy("ClusterIP".equals(type) ? null : s.externalTrafficPolicy)
+        .endSpec()
+        .build();
+  }
+
+  public static PodDisruptionBudget podDisruptionBudget(SftpGateway gw) {
+    return new PodDisruptionBudgetBuilder()
+        .withMetadata(meta(gw, Names.pdb(gw), true))
+        .withNewSpec()
+        .withMaxUnavailable(new IntOrString(1))
+        .withNewSelector().withMatchLabels(Names.selector(gw)).endSelector()
+        .endSpec()
+        .build();
+  }
+
+  public static Deployment deployment(SftpGateway gw, String image, String configHash) {
+    SftpGatewaySpec sp = spec(gw);
+    Map<String, String> podLabels = new LinkedHashMap<>();
+    if (sp.podLabels != null) {
+      podLabels.putAll(new TreeMap<>(sp.podLabels));
+    }
+    podLabels.putAll(Names.labels(gw));
+    Map<String, String> podAnnotations = new TreeMap<>();
+    if (sp.podAnnotations != null) {
+      podAnnotations.putAll(sp.podAnnotations);
+    }
+    podAnnotations.put(Names.CONFIG_HASH, configHash);
+    boolean shared = accessModes(gw).contains("ReadWriteMany");
+    var container = new ContainerBuilder()
+        .withName("gateway")
+        .withImage(image)
+        .addNewEnv().withName("GATEWAY_CONFIG_DIR").withValue(CONFIG_DIR).endEnv()
+        .addNewEnv().withName("QUARKUS_MANAGEMENT_HOST").withValue("0.0.0.0").endEnv()
+        .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()
+        .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
+        .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()
+        .withPeriodSeconds(5).withFailureThreshold(3).endReadinessProbe()
+        .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("management")).endHttpGet()
+        .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
+        .withResources(sp.resources)
+        .withNewSecurityContext()
+        .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
+        .withNewCapabilities().withDrop("ALL").endCapabilities()
+        .endSecurityContext()
+        .withVolumeMounts(
+            new VolumeMountBuilder().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).build(),
+            new VolumeMountBuilder().withName("data").withMountPath(DATA_DIR).build(),
+            new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())
+        .build();
+    return new DeploymentBuilder()
+        .withMetadata(meta(gw, Names.deployment(gw), true))
+        .withNewSpec()
+        .withReplicas(replicas(gw))
+        .withNewSelector().withMatchLabels(Names.selector(gw)).endSelector()
+        // One writer on a ReadWriteOnce volume: the old pod must let go before the new one mounts it.
+        .withNewStrategy().withType(shared ? "RollingUpdate" : "Recreate").endStrategy()
+        .withNewTemplate()
+        .withNewMetadata().withLabels(podLabels).withAnnotations(podAnnotations).endMetadata()
+        .withNewSpec()
+        .withServiceAccountName(Names.serviceAccount(gw))
+        .withAutomountServiceAccountToken(false)
+        .withEnableServiceLinks(false)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true).withRunAsUser(UID).withRunAsGroup(UID).withFsGroup(UID)
+        .withFsGroupChangePolicy("OnRootMismatch")
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+        .endSecurityContext()
+        .withContainers(container)
+        .withVolumes(
+            new VolumeBuilder().withName("config").withNewProjected().withDefaultMode(0440)
+                .addNewSource().withNewSecret().withName(Names.configSecret(gw)).endSecret().endSource()
+                .addNewSource().withNewSecret().withName(Names.hostKeySecret(gw)).endSecret().endSource()
+                .endProjected().build(),
+            new VolumeBuilder().withName("data").withNewPersistentVolumeClaim().withClaimName(Names.claim(gw)).endPersistentVolumeClaim().build(),
+            new VolumeBuilder().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi")).endEmptyDir().build())
+        .withNodeSelector(sp.nodeSelector == null ? null : new TreeMap<>(sp.nodeSelector))
+        .withTolerations(sp.tolerations)
+        .withAffinity(sp.affinity)
+        .withTerminationGracePeriodSeconds(30L)
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+}

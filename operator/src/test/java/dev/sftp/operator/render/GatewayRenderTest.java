@@ -1,0 +1,134 @@
+package dev.sftp.operator.render;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sftp.contract.ContractJson;
+import dev.sftp.contract.GatewayConfig;
+import dev.sftp.contract.ServerSettings;
+import dev.sftp.contract.UserEntry;
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpGatewaySpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.Service;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GatewayRenderTest {
+  static SftpGateway gateway() {
+    SftpGateway gw = new SftpGateway();
+    gw.setMetadata(new ObjectMetaBuilder().withName("files").withNamespace("team-a").withUid("uid-1").withGeneration(1L).build());
+    gw.setSpec(new SftpGatewaySpec());
+    return gw;
+  }
+
+  static final Map<String, String> KEYS = Map.of("ssh_host_ed25519_key", "a2V5", "ssh_host_ed25519_key.pub", "cHVi");
+
+  @Test
+  void smallestGatewayRendersARestrictedDeployment() {
+    SftpGateway gw = gateway();
+    Deployment d = GatewayRender.deployment(gw, "img:1", "hash");
+    var pod = d.getSpec().getTemplate().getSpec();
+    assertThat(d.getSpec().getReplicas()).isEqualTo(1);
+    assertThat(d.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(1000L);
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    var c = pod.getContainers().get(0);
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+    assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+    assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("sftp.dev/config-hash", "hash");
+    assertThat(d.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "sftp-operator").containsEntry("app.kubernetes.io/instance", "files");
+    assertThat(d.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getUid()).isEqualTo("uid-1"));
+  }
+
+  @Test
+  void renderingIsDeterministic() {
+    SftpGateway gw = gateway();
+    gw.getSpec().podAnnotations = Map.of("b", "2", "a", "1");
+    assertThat(GatewayRender.deployment(gw, "i", "h")).isEqualTo(GatewayRender.deployment(gw, "i", "h"));
+    ServerSettings s = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(KEYS));
+    assertThat(GatewayRender.configSecret(gw, s, List.of())).isEqualTo(GatewayRender.configSecret(gw, s, List.of()));
+  }
+
+  @Test
+  void usersDoNotChangeTheConfigHashButServerSettingsAndKeysDo() {
+    SftpGateway gw = gateway();
+    ServerSettings s = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(KEYS));
+    String h = GatewayRender.configHash(s, KEYS);
+    // The hash takes no users at all; a different banner or key changes it.
+    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+    gw.getSpec().server.banner = "hello";
+    assertThat(GatewayRender.configHash(GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(KEYS)), KEYS)).isNotEqualTo(h);
+    assertThat(GatewayRender.configHash(s, Map.of("ssh_host_ed25519_key", "b3RoZXI="))).isNotEqualTo(h);
+    assertThat(GatewayRender.configHash(s, KEYS)).isEqualTo(h);
+  }
+
+  @Test
+  void configSecretHoldsTheContractTheGatewayReads() throws Exception {
+    SftpGateway gw = gateway();
+    ServerSettings s = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(KEYS));
+    var secret = GatewayRender.configSecret(gw, s, List.of(UserEntry.of("u", null, List.of("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS t"))));
+    String json = new String(Base64.getDecoder().decode(secret.getData().get("gateway.json")), StandardCharsets.UTF_8);
+    GatewayConfig doc = ContractJson.mapper().readValue(json, GatewayConfig.class);
+    assertThat(doc.apiVersion()).isEqualTo(GatewayConfig.API_VERSION);
+    assertThat(doc.server().hostKeys()).containsExactly("ssh_host_ed25519_key");
+    assertThat(doc.server().port()).isEqualTo(2222);
+    assertThat(doc.server().dataRoot()).isEqualTo("/data");
+    assertThat(doc.users()).extracting(UserEntry::name).containsExactly("u");
+  }
+
+  @Test
+  void serviceTypesAndRetention() {
+    SftpGateway gw = gateway();
+    Service svc = GatewayRender.service(gw);
+    assertThat(svc.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(svc.getSpec().getPorts().get(0).getPort()).isEqualTo(22);
+    assertThat(svc.getSpec().getPorts().get(0).getProtocol()).isEqualTo("TCP");
+    assertThat(svc.getSpec().getPorts().get(0).getTargetPort().getStrVal()).isEqualTo("sftp");
+    gw.getSpec().service = new SftpGatewaySpec.ServiceSpec();
+    gw.getSpec().service.type = "LoadBalancer";
+    gw.getSpec().service.port = 2022;
+    gw.getSpec().service.loadBalancerSourceRanges = List.of("203.0.113.0/24");
+    gw.getSpec().service.externalTrafficPolicy = "Local";
+    svc = GatewayRender.service(gw);
+    assertThat(svc.getSpec().getLoadBalancerSourceRanges()).containsExactly("203.0.113.0/24");
+    assertThat(svc.getSpec().getExternalTrafficPolicy()).isEqualTo("Local");
+    // Retain by default: the claim and generated host keys are not owned, so not garbage collected.
+    assertThat(GatewayRender.claim(gw).getMetadata().getOwnerReferences()).isEmpty();
+    assertThat(GatewayRender.hostKeySecret(gw, Map.of("k", "v")).getMetadata().getOwnerReferences()).isEmpty();
+    gw.getSpec().storage = new SftpGatewaySpec.StorageSpec();
+    gw.getSpec().storage.deletionPolicy = "Delete";
+    assertThat(GatewayRender.claim(gw).getMetadata().getOwnerReferences()).hasSize(1);
+  }
+
+  @Test
+  void sharedVolumesRollAndPdbLimitsDisruption() {
+    SftpGateway gw = gateway();
+    gw.getSpec().replicas = 3;
+    gw.getSpec().storage = new SftpGatewaySpec.StorageSpec();
+    gw.getSpec().storage.accessModes = List.of("ReadWriteMany");
+    assertThat(GatewayRender.deployment(gw, "i", "h").getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+    assertThat(GatewayRender.podDisruptionBudget(gw).getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+  }
+
+  @Test
+  void hostKeysAreGeneratedParsedAndFingerprinted() {
+    Map<String, String> generated = HostKeyMaterial.generate();
+    assertThat(generated).containsOnlyKeys("ssh_host_ed25519_key", "ssh_host_ecdsa_key", "ssh_host_rsa_key");
+    var secret = GatewayRender.hostKeySecret(gateway(), generated);
+    var parsed = HostKeyMaterial.parse(secret.getData());
+    assertThat(parsed).extracting(HostKeyMaterial.ParsedKey::type).containsExactly("ecdsa-sha2-nistp256", "ssh-ed25519", "ssh-rsa");
+    assertThat(parsed).allSatisfy(k -> assertThat(k.fingerprint()).startsWith("SHA256:"));
+    assertThat(HostKeyMaterial.knownHosts("h.example", 2022, parsed)).startsWith("[h.example]:2022 ecdsa-sha2-nistp256 AAAA");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostKeyMaterial.parse(Map.of("ssh_host_ed25519_key", Base64.getEncoder().encodeToString("garbage".getBytes()))))
+        .hasMessageContaining("data key 'ssh_host_ed25519_key' is not a private key");
+  }
+}
