@@ -1,0 +1,190 @@
+package dev.sftp.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpGatewaySpec;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The reconciler against the Fabric8 mock API server in CRUD mode. */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class SftpGatewayReconcilerIT {
+  @KubernetesTestServer KubernetesServer server;
+  @Inject KubernetesClient client;
+
+  static SftpGateway gateway(String ns, String name) {
+    SftpGateway gw = new SftpGateway();
+    gw.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    gw.setSpec(new SftpGatewaySpec());
+    return gw;
+  }
+
+  Condition ready(String ns, String name) {
+    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName(name).get();
+    if (gw == null || gw.getStatus() == null) {
+      return null;
+    }
+    return gw.getStatus().conditions.stream().filter(c -> c.getType().equals("Ready")).findFirst().orElse(null);
+  }
+
+  void makeAvailable(String ns, String name) {
+    Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+    d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration() == null ? 1L : d.getMetadata().getGeneration())
+        .withReplicas(d.getSpec().getReplicas()).withUpdatedReplicas(d.getSpec().getReplicas())
+        .withAvailableReplicas(d.getSpec().getReplicas()).withReadyReplicas(d.getSpec().getReplicas()).build());
+    if (d.getMetadata().getGeneration() == null) {
+      d.getMetadata().setGeneration(1L);
+    }
+    client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
+  }
+
+  @Test
+  void aSmallestGatewayGetsEverythingAndBecomesReady() {
+    String ns = "create";
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "files")).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(client.apps().deployments().inNamespace(ns).withName("files").get()).isNotNull();
+      assertThat(client.services().inNamespace(ns).withName("files").get()).isNotNull();
+      assertThat(client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get()).isNotNull();
+      assertThat(client.secrets().inNamespace(ns).withName("files-host-keys").get()).isNotNull();
+      assertThat(client.secrets().inNamespace(ns).withName("files-config").get()).isNotNull();
+      assertThat(client.serviceAccounts().inNamespace(ns).withName("files").get()).isNotNull();
+    });
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ready(ns, "files")).isNotNull());
+    assertThat(ready(ns, "files").getStatus()).isEqualTo("False");
+    makeAvailable(ns, "files");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Condition r = ready(ns, "files");
+      assertThat(r.getStatus()).isEqualTo("True");
+      assertThat(r.getReason()).isEqualTo("Available");
+    });
+    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
+    assertThat(gw.getStatus().endpoint).isEqualTo("files.create.svc:22");
+    assertThat(gw.getStatus().hostKeys).hasSize(3);
+    assertThat(gw.getStatus().knownHosts).contains("files.create.svc ssh-ed25519 AAAA");
+    assertThat(gw.getStatus().observedGeneration).isEqualTo(gw.getMetadata().getGeneration());
+    // Retain: deleting the gateway will leave the claim and the host keys alone.
+    PersistentVolumeClaim pvc = client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get();
+    assertThat(pvc.getMetadata().getOwnerReferences()).isEmpty();
+    assertThat(client.secrets().inNamespace(ns).withName("files-host-keys").get().getMetadata().getOwnerReferences()).isEmpty();
+    assertThat(client.apps().deployments().inNamespace(ns).withName("files").get().getMetadata().getOwnerReferences()).hasSize(1);
+  }
+
+  @Test
+  void anUnchangedGatewayCausesNoWrites() throws Exception {
+    String ns = "noop";
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "quiet")).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("quiet").get() != null);
+    makeAvailable(ns, "quiet");
+    await().atMost(Duration.ofSeconds(30)).until(() -> ready(ns, "quiet") != null && "True".equals(ready(ns, "quiet").getStatus()));
+    // Let the operator settle, then drain what it sent so far.
+    await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
+    drain();
+    // Touch an owned object without changing what the operator manages: the informer event
+    // triggers a reconciliation, which must find nothing to write.
+    var svc = client.services().inNamespace(ns).withName("quiet").get();
+    svc.getMetadata().setAnnotations(Map.of("touched-by", "someone-else"));
+    client.services().inNamespace(ns).resource(svc).update();
+    List<RecordedRequest> seen = new ArrayList<>();
+    // Every pass lists SftpUsers to count them: that read tells that a pass ran.
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      seen.addAll(drain());
+      return seen.stream().anyMatch(r -> r.getMethod().equals("GET") && r.getPath().contains("/sftpusers"));
+    });
+    await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    seen.addAll(drain());
+    List<String> writes = seen.stream()
+        .filter(r -> !r.getMethod().equals("GET"))
+        .filter(r -> !(r.getPath().contains("/services/quiet") && r.getMethod().equals("PUT"))) // the test's own write
+        .map(r -> r.getMethod() + " " + r.getPath())
+        .toList();
+    assertThat(writes).as("writes by the operator after a no-op change").isEmpty();
+  }
+
+  @Test
+  void aMissingOrInvalidHostKeySecretIsReportedAndRecovers() {
+    String ns = "keys";
+    SftpGateway gw = gateway(ns, "byo");
+    gw.getSpec().hostKeys = new SftpGatewaySpec.HostKeysSpec();
+    gw.getSpec().hostKeys.secretName = "my-keys";
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Condition r = ready(ns, "byo");
+      assertThat(r).isNotNull();
+      assertThat(r.getReason()).isEqualTo("HostKeySecretNotFound");
+      assertThat(r.getMessage()).contains("my-keys").contains("does not exist");
+    });
+    SftpGateway stalled = client.resources(SftpGateway.class).inNamespace(ns).withName("byo").get();
+    assertThat(stalled.getStatus().conditions).anySatisfy(c -> {
+      assertThat(c.getType()).isEqualTo("Stalled");
+      assertThat(c.getStatus()).isEqualTo("True");
+    });
+    assertThat(client.apps().deployments().inNamespace(ns).withName("byo").get()).isNull();
+
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("my-keys").endMetadata()
+        .withData(Map.of("ssh_host_ed25519_key", java.util.Base64.getEncoder().encodeToString("not a key".getBytes()))).build()).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Condition r = ready(ns, "byo");
+      assertThat(r.getReason()).isEqualTo("HostKeySecretInvalid");
+      assertThat(r.getMessage()).contains("ssh_host_ed25519_key");
+    });
+
+    Map<String, String> good = dev.sftp.operator.render.HostKeyMaterial.generate();
+    Secret fixed = client.secrets().inNamespace(ns).withName("my-keys").get();
+    Map<String, String> data = new java.util.TreeMap<>();
+    good.forEach((k, v) -> data.put(k, java.util.Base64.getEncoder().encodeToString(v.getBytes())));
+    fixed.setData(data);
+    client.secrets().inNamespace(ns).resource(fixed).update();
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("byo").get() != null);
+    makeAvailable(ns, "byo");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ready(ns, "byo").getStatus()).isEqualTo("True"));
+  }
+
+  @Test
+  void serverSettingsRollThePodsAndDeletionKeepsTheVolume() {
+    String ns = "update";
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "roll")).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("roll").get() != null);
+    String before = client.apps().deployments().inNamespace(ns).withName("roll").get().getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash");
+    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("roll").get();
+    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+    gw.getSpec().server.banner = "Authorised use only";
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
+    await().atMost(Duration.ofSeconds(30)).until(() -> !before.equals(client.apps().deployments().inNamespace(ns).withName("roll").get()
+        .getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash")));
+    client.resources(SftpGateway.class).inNamespace(ns).withName("roll").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(SftpGateway.class).inNamespace(ns).withName("roll").get() == null);
+    assertThat(client.persistentVolumeClaims().inNamespace(ns).withName("roll-data").get()).isNotNull();
+    assertThat(client.secrets().inNamespace(ns).withName("roll-host-keys").get()).isNotNull();
+  }
+
+  List<RecordedRequest> drain() throws InterruptedException {
+    List<RecordedRequest> out = new ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.getKubernetesMockServer().takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
+      out.add(r);
+    }
+    return out;
+  }
+}
