@@ -28,10 +28,13 @@ public class GatewayMain implements QuarkusApplication {
   @ConfigProperty(name = "gateway.host")
   Optional<String> host;
 
+  @ConfigProperty(name = "gateway.data-root")
+  Optional<String> dataRoot;
+
   @Override
   public int run(String... args) throws Exception {
     Path dir = Path.of(configDir);
-    GatewayServer.Overrides overrides = new GatewayServer.Overrides(host.orElse(null), port.orElse(null));
+    GatewayServer.Overrides overrides = new GatewayServer.Overrides(host.orElse(null), port.orElse(null), dataRoot.map(Path::of).orElse(null));
     LocalMode.Prepared local = null;
     if (args.length > 0 && args[0].equals("local")) {
       LocalMode.Options opts = LocalMode.Options.parse(args);

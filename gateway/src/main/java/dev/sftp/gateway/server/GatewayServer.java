@@ -54,9 +54,16 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 public class GatewayServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
 
-  /** Where to listen when the document's own address and port are to be overridden. */
-  public record Overrides(String host, Integer port) {
-    public static final Overrides NONE = new Overrides(null, null);
+  /**
+   * Local replacements for what the document says about this machine: where to listen, and where
+   * the volume is mounted (the document says {@code /data}, where the pod mounts it).
+   */
+  public record Overrides(String host, Integer port, Path dataRoot) {
+    public static final Overrides NONE = new Overrides(null, null, null);
+
+    public Overrides(String host, Integer port) {
+      this(host, port, null);
+    }
   }
 
   private final Path configDir;
@@ -87,7 +94,7 @@ public class GatewayServer implements AutoCloseable {
     ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir);
     settings = loaded.server();
     digest = loaded.digest();
-    dataRoot = configDir.resolve(settings.dataRootOrDefault()).normalize();
+    dataRoot = overrides.dataRoot() != null ? overrides.dataRoot().toAbsolutePath().normalize() : configDir.resolve(settings.dataRootOrDefault()).normalize();
     Files.createDirectories(dataRoot);
     hostKeys = HostKeys.load(configDir, settings.hostKeysOrDefault());
     if (hostKeys.isEmpty()) {
