@@ -9,6 +9,7 @@ import dev.sftp.operator.render.HostKeyMaterial;
 import dev.sftp.operator.render.HostKeyMaterial.ParsedKey;
 import dev.sftp.operator.render.Names;
 import dev.sftp.operator.status.Conditions;
+import dev.sftp.operator.status.Events;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -227,12 +228,22 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       st.knownHosts = HostKeyMaterial.knownHosts(host, port, keys);
     }
     st.users = countUsers(gw);
+    if (outcome.reason != null && !outcome.reason.equals(readyReason(old))) {
+      Events.warning(client, gw, outcome.reason, outcome.message);
+    }
     if (old != null && sameStatus(old, st)) {
       return UpdateControl.noUpdate();
     }
     gw.setStatus(st);
     LOG.infof("%s/%s: Ready=%s%s", gw.getMetadata().getNamespace(), gw.getMetadata().getName(), outcome.reason == null, outcome.reason == null ? "" : " (" + outcome.reason + ")");
     return UpdateControl.patchStatus(gw);
+  }
+
+  static String readyReason(SftpGatewayStatus st) {
+    if (st == null || st.conditions == null) {
+      return null;
+    }
+    return st.conditions.stream().filter(c -> Conditions.READY.equals(c.getType())).map(Condition::getReason).findFirst().orElse(null);
   }
 
   static String endpointHost(SftpGateway gw, Service service) {

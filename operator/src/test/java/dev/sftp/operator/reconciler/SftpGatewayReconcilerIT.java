@@ -141,6 +141,12 @@ class SftpGatewayReconcilerIT {
       assertThat(c.getStatus()).isEqualTo("True");
     });
     assertThat(client.apps().deployments().inNamespace(ns).withName("byo").get()).isNull();
+    assertThat(client.resources(io.fabric8.kubernetes.api.model.events.v1.Event.class).inNamespace(ns).list().getItems())
+        .anySatisfy(e -> {
+          assertThat(e.getReason()).isEqualTo("HostKeySecretNotFound");
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getRegarding().getName()).isEqualTo("byo");
+        });
 
     client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("my-keys").endMetadata()
         .withData(Map.of("ssh_host_ed25519_key", java.util.Base64.getEncoder().encodeToString("not a key".getBytes()))).build()).create();
@@ -170,6 +176,8 @@ class SftpGatewayReconcilerIT {
     SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("roll").get();
     gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
     gw.getSpec().server.banner = "Authorised use only";
+    // The API server bumps the generation on a spec change; the mock server stores what it is sent.
+    gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() == null ? 2L : gw.getMetadata().getGeneration() + 1);
     client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
     await().atMost(Duration.ofSeconds(30)).until(() -> !before.equals(client.apps().deployments().inNamespace(ns).withName("roll").get()
         .getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash")));
