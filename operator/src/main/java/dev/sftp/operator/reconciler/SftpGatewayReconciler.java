@@ -50,11 +50,13 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   private final KubernetesClient client;
   private final Applier applier;
   private final String defaultImage;
+  private final UserDirectory directory;
 
-  public SftpGatewayReconciler(KubernetesClient client,
+  public SftpGatewayReconciler(KubernetesClient client, UserDirectory directory,
       @ConfigProperty(name = "sftp.operator.server-side-apply", defaultValue = "true") boolean ssa,
       @ConfigProperty(name = "sftp.operator.gateway-image") String defaultImage) {
     this.client = client;
+    this.directory = directory;
     this.applier = new Applier(client, ssa);
     this.defaultImage = defaultImage;
   }
@@ -75,6 +77,12 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
               .map(ResourceID::fromResource)
               .collect(Collectors.toSet());
         })
+        .build(), context));
+    // Users, in any namespace, that name this gateway.
+    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
+        .withName("users")
+        .withSecondaryToPrimaryMapper(u -> u.getSpec() == null || u.getSpec().gateway == null ? Set.of()
+            : Set.of(new ResourceID(u.getSpec().gateway.name, u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace)))
         .build(), context));
     return sources;
   }
@@ -147,7 +155,11 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     }
     List<String> keyFiles = GatewayRender.hostKeyFiles(hostKeys.getData());
     ServerSettings server = GatewayRender.serverSettings(gw, keyFiles);
-    applier.apply(GatewayRender.configSecret(gw, server, List.of()), cached(ctx, Secret.class, Names.configSecret(gw), ns));
+    Secret currentConfig = cached(ctx, Secret.class, Names.configSecret(gw), ns);
+    List<UserDirectory.Attachment> attachments = directory.attach(gw, ctx.getSecondaryResources(SftpUser.class), UserDirectory.existingHashes(currentConfig));
+    List<dev.sftp.contract.UserEntry> users = UserDirectory.served(attachments);
+    outcome.users = users.size();
+    applier.apply(GatewayRender.configSecret(gw, server, users), currentConfig);
     applier.apply(GatewayRender.serviceAccount(gw), cached(ctx, ServiceAccount.class, Names.serviceAccount(gw), ns));
     String image = gw.getSpec().image != null ? gw.getSpec().image : defaultImage;
     Deployment deployment = cached(ctx, Deployment.class, Names.deployment(gw), ns);
@@ -190,6 +202,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     String reason;
     String message;
     boolean stalled;
+    Integer users;
 
     void fail(String r, String m, boolean stall) {
       if (reason == null) {
@@ -227,7 +240,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       st.hostKeys = keys.stream().map(k -> new SftpGatewayStatus.HostKeyStatus(k.type(), k.fingerprint())).toList();
       st.knownHosts = HostKeyMaterial.knownHosts(host, port, keys);
     }
-    st.users = countUsers(gw);
+    st.users = outcome.users != null ? outcome.users : old == null ? null : old.users;
     if (outcome.reason != null && !outcome.reason.equals(readyReason(old))) {
       Events.warning(client, gw, outcome.reason, outcome.message);
     }
@@ -258,15 +271,6 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       }
     }
     return Names.service(gw) + "." + gw.getMetadata().getNamespace() + ".svc";
-  }
-
-  private int countUsers(SftpGateway gw) {
-    String name = gw.getMetadata().getName();
-    String ns = gw.getMetadata().getNamespace();
-    return (int) client.resources(SftpUser.class).inAnyNamespace().list().getItems().stream()
-        .filter(u -> u.getSpec() != null && u.getSpec().gateway != null && name.equals(u.getSpec().gateway.name)
-            && ns.equals(u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace))
-        .count();
   }
 
   static boolean sameStatus(SftpGatewayStatus a, SftpGatewayStatus b) {

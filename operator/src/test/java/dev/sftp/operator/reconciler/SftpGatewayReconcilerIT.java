@@ -95,9 +95,13 @@ class SftpGatewayReconcilerIT {
   void anUnchangedGatewayCausesNoWrites() throws Exception {
     String ns = "noop";
     client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "quiet")).create();
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("pw").endMetadata()
+        .withStringData(Map.of("password", "a plain password")).build()).create();
+    client.resources(dev.sftp.operator.model.SftpUser.class).inNamespace(ns).resource(UserFixtures.passwordUser(ns, "alice", "quiet", "pw")).create();
     await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("quiet").get() != null);
     makeAvailable(ns, "quiet");
-    await().atMost(Duration.ofSeconds(30)).until(() -> ready(ns, "quiet") != null && "True".equals(ready(ns, "quiet").getStatus()));
+    await().atMost(Duration.ofSeconds(30)).until(() -> ready(ns, "quiet") != null && "True".equals(ready(ns, "quiet").getStatus())
+        && Integer.valueOf(1).equals(client.resources(SftpGateway.class).inNamespace(ns).withName("quiet").get().getStatus().users));
     // Let the operator settle, then drain what it sent so far.
     await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
     drain();
@@ -107,10 +111,10 @@ class SftpGatewayReconcilerIT {
     svc.getMetadata().setAnnotations(Map.of("touched-by", "someone-else"));
     client.services().inNamespace(ns).resource(svc).update();
     List<RecordedRequest> seen = new ArrayList<>();
-    // Every pass lists SftpUsers to count them: that read tells that a pass ran.
+    // Every pass reads the user's password Secret: that read tells that a pass ran.
     await().atMost(Duration.ofSeconds(20)).until(() -> {
       seen.addAll(drain());
-      return seen.stream().anyMatch(r -> r.getMethod().equals("GET") && r.getPath().contains("/sftpusers"));
+      return seen.stream().anyMatch(r -> r.getMethod().equals("GET") && r.getPath().contains("/secrets/pw"));
     });
     await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> true);
     seen.addAll(drain());

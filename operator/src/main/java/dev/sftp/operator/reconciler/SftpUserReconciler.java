@@ -1,0 +1,156 @@
+package dev.sftp.operator.reconciler;
+
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpUser;
+import dev.sftp.operator.model.SftpUserStatus;
+import dev.sftp.operator.render.Names;
+import dev.sftp.operator.render.UserResolver;
+import dev.sftp.operator.status.Conditions;
+import dev.sftp.operator.status.Events;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Validates an {@link SftpUser} against its gateway and what it references, and reports it. */
+@ControllerConfiguration(name = "sftpuser")
+public class SftpUserReconciler implements Reconciler<SftpUser> {
+  private final KubernetesClient client;
+  private final UserDirectory directory;
+
+  public SftpUserReconciler(KubernetesClient client, UserDirectory directory) {
+    this.client = client;
+    this.directory = directory;
+  }
+
+  @Override
+  public List<EventSource<?, SftpUser>> prepareEventSources(EventSourceContext<SftpUser> context) {
+    List<EventSource<?, SftpUser>> out = new ArrayList<>();
+    // A gateway appearing, changing or going away concerns every user that names it.
+    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpGateway.class, SftpUser.class)
+        .withName("gateways")
+        .withSecondaryToPrimaryMapper(gw -> context.getPrimaryCache().list()
+            .filter(u -> UserDirectory.names(u, gw))
+            .map(ResourceID::fromResource)
+            .collect(Collectors.toSet()))
+        .build(), context));
+    // Referenced Secrets and ConfigMaps: a rotation takes effect without touching the SftpUser.
+    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
+        .withName("user-secrets")
+        .withSecondaryToPrimaryMapper(s -> context.getPrimaryCache().list(s.getMetadata().getNamespace())
+            .filter(u -> UserResolver.referencedSecrets(u).contains(s.getMetadata().getName()))
+            .map(ResourceID::fromResource)
+            .collect(Collectors.toSet()))
+        .build(), context));
+    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
+        .withName("user-configmaps")
+        .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache().list(c.getMetadata().getNamespace())
+            .filter(u -> u.getSpec().authorizedKeysFrom != null && u.getSpec().authorizedKeysFrom.configMapKeyRef != null
+                && c.getMetadata().getName().equals(u.getSpec().authorizedKeysFrom.configMapKeyRef.name))
+            .map(ResourceID::fromResource)
+            .collect(Collectors.toSet()))
+        .build(), context));
+    return out;
+  }
+
+  @Override
+  public UpdateControl<SftpUser> reconcile(SftpUser u, Context<SftpUser> ctx) {
+    String ns = u.getMetadata().getNamespace();
+    if (u.getSpec().password != null && Boolean.TRUE.equals(u.getSpec().password.generate)) {
+      ensureGeneratedPassword(u);
+    }
+    String gwNs = u.getSpec().gateway.namespace == null ? ns : u.getSpec().gateway.namespace;
+    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(gwNs).withName(u.getSpec().gateway.name).get();
+    String reason;
+    String message;
+    UserResolver.Resolution resolution = null;
+    if (gw == null) {
+      reason = "GatewayNotFound";
+      message = "SftpGateway " + gwNs + "/" + u.getSpec().gateway.name + " does not exist (spec.gateway)";
+    } else {
+      Secret config = client.secrets().inNamespace(gwNs).withName(Names.configSecret(gw)).get();
+      List<SftpUser> candidates = ctx.getPrimaryCache().list().filter(x -> UserDirectory.names(x, gw)).toList();
+      UserDirectory.Attachment mine = directory.attach(gw, candidates, UserDirectory.existingHashes(config)).stream()
+          .filter(a -> a.user().getMetadata().getUid() != null && a.user().getMetadata().getUid().equals(u.getMetadata().getUid())
+              || a.user().getMetadata().getName().equals(u.getMetadata().getName()) && a.user().getMetadata().getNamespace().equals(ns))
+          .findFirst().orElse(null);
+      reason = mine == null ? "GatewayNotFound" : mine.reason();
+      message = mine == null ? "not attached" : mine.message();
+      resolution = mine == null ? null : mine.resolution();
+    }
+    SftpUserStatus old = u.getStatus();
+    SftpUserStatus st = new SftpUserStatus();
+    Long generation = u.getMetadata().getGeneration();
+    st.observedGeneration = generation;
+    Condition ready = reason == null
+        ? Conditions.of(Conditions.READY, true, "Attached", "The user can log in", generation)
+        : Conditions.of(Conditions.READY, false, reason, message, generation);
+    st.conditions = Conditions.merge(old == null ? null : old.conditions, List.of(ready), Instant.now());
+    st.keyFingerprints = resolution == null || resolution.fingerprints().isEmpty() ? null : resolution.fingerprints();
+    if (gw != null && gw.getStatus() != null && gw.getStatus().endpoint != null) {
+      String ep = gw.getStatus().endpoint;
+      int colon = ep.lastIndexOf(':');
+      st.connection = "sftp -P " + ep.substring(colon + 1) + " " + UserResolver.username(u) + "@" + ep.substring(0, colon);
+    }
+    List<String> observed = new ArrayList<>();
+    for (String name : UserResolver.referencedSecrets(u)) {
+      Secret s = client.secrets().inNamespace(ns).withName(name).get();
+      observed.add(name + "@" + (s == null ? "missing" : s.getMetadata().getResourceVersion()));
+    }
+    st.observedSecrets = observed.isEmpty() ? null : observed;
+    boolean failing = reason != null && !reason.equals("Disabled") && !reason.equals("Expired");
+    String oldReason = old == null || old.conditions == null ? null
+        : old.conditions.stream().filter(c -> Conditions.READY.equals(c.getType())).map(Condition::getReason).findFirst().orElse(null);
+    if (failing && !reason.equals(oldReason)) {
+      Events.warning(client, u, reason, message);
+    }
+    if (old != null && Objects.equals(old.observedGeneration, st.observedGeneration) && Conditions.sameIgnoringTime(old.conditions, st.conditions)
+        && Objects.equals(old.keyFingerprints, st.keyFingerprints) && Objects.equals(old.connection, st.connection)
+        && Objects.equals(old.observedSecrets, st.observedSecrets)) {
+      return UpdateControl.noUpdate();
+    }
+    u.setStatus(st);
+    return UpdateControl.patchStatus(u);
+  }
+
+  private void ensureGeneratedPassword(SftpUser u) {
+    String name = UserResolver.generatedPasswordSecret(u);
+    if (client.secrets().inNamespace(u.getMetadata().getNamespace()).withName(name).get() != null) {
+      return;
+    }
+    String alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    SecureRandom r = new SecureRandom();
+    StringBuilder pw = new StringBuilder();
+    for (int i = 0; i < 24; i++) {
+      pw.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    client.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(u.getMetadata().getNamespace())
+        .withLabels(Map.of("app.kubernetes.io/managed-by", Names.MANAGED_BY))
+        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(u.getApiVersion()).withKind(u.getKind())
+            .withName(u.getMetadata().getName()).withUid(u.getMetadata().getUid()).withController(true).build())
+        .endMetadata()
+        .withType("Opaque")
+        .withStringData(Map.of(UserResolver.GENERATED_PASSWORD_KEY, pw.toString(), "username", UserResolver.username(u)))
+        .build()).create();
+  }
+
+}

@@ -1,0 +1,176 @@
+package dev.sftp.operator.reconciler;
+
+import dev.sftp.contract.PasswordHashes;
+import dev.sftp.contract.UserEntry;
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpGatewaySpec;
+import dev.sftp.operator.model.SftpUser;
+import dev.sftp.operator.render.UserResolver;
+import dev.sftp.operator.render.UserResolver.Resolution;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Decides, for a gateway and the SftpUsers that name it, who is served and why the others are
+ * not. Both reconcilers use it, so the gateway's rendered users and each user's status always
+ * agree.
+ */
+@ApplicationScoped
+public class UserDirectory {
+  private final KubernetesClient client;
+  /** uid → (digest of the plain password, its hash): an unchanged password is never re-hashed. */
+  private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
+
+  public UserDirectory(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** One user's place on a gateway. */
+  public record Attachment(SftpUser user, Resolution resolution, String reason, String message) {
+    /** Rendered into the gateway (possibly disabled or expired, which the gateway enforces). */
+    public boolean served() {
+      return resolution != null && resolution.entry() != null && (reason == null || reason.equals("Disabled") || reason.equals("Expired"));
+    }
+  }
+
+  public static boolean names(SftpUser u, SftpGateway gw) {
+    if (u.getSpec() == null || u.getSpec().gateway == null) {
+      return false;
+    }
+    String ns = u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace;
+    return gw.getMetadata().getName().equals(u.getSpec().gateway.name) && gw.getMetadata().getNamespace().equals(ns);
+  }
+
+  /** Every user that names the gateway, with its outcome, in a stable order. */
+  public List<Attachment> attach(SftpGateway gw, Collection<SftpUser> candidates, Map<String, String> existingHashes) {
+    List<SftpUser> users = candidates.stream().filter(u -> names(u, gw))
+        .sorted(Comparator.comparing((SftpUser u) -> String.valueOf(u.getMetadata().getCreationTimestamp()))
+            .thenComparing(u -> u.getMetadata().getNamespace())
+            .thenComparing(u -> u.getMetadata().getName()))
+        .toList();
+    List<Attachment> out = new ArrayList<>();
+    Map<String, SftpUser> byLogin = new java.util.HashMap<>();
+    for (SftpUser u : users) {
+      if (!admits(gw, u.getMetadata().getNamespace())) {
+        out.add(new Attachment(u, null, "NamespaceNotAllowed", "gateway " + gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName()
+            + " does not admit users from namespace " + u.getMetadata().getNamespace() + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
+        continue;
+      }
+      Resolution r = UserResolver.resolve(u, lookup(), (user, plain) -> hash(user, plain, existingHashes), Instant.now());
+      if (r.entry() == null) {
+        out.add(new Attachment(u, r, r.reason(), r.message()));
+        continue;
+      }
+      SftpUser first = byLogin.putIfAbsent(r.entry().name(), u);
+      if (first != null) {
+        out.add(new Attachment(u, r, "UsernameConflict", "login name '" + r.entry().name() + "' is already used on this gateway by SftpUser "
+            + first.getMetadata().getNamespace() + "/" + first.getMetadata().getName() + " (the older one wins): set spec.username"));
+        continue;
+      }
+      out.add(new Attachment(u, r, r.reason(), r.message()));
+    }
+    return out;
+  }
+
+  /** The users to render, sorted by login name. */
+  public static List<UserEntry> served(List<Attachment> attachments) {
+    return attachments.stream().filter(Attachment::served).map(a -> a.resolution().entry())
+        .sorted(Comparator.comparing(UserEntry::name)).toList();
+  }
+
+  boolean admits(SftpGateway gw, String ns) {
+    if (gw.getMetadata().getNamespace().equals(ns)) {
+      return true;
+    }
+    SftpGatewaySpec.UserPolicySpec p = gw.getSpec().users;
+    if (p == null) {
+      return false;
+    }
+    if (p.allowedNamespaces != null && p.allowedNamespaces.contains(ns)) {
+      return true;
+    }
+    if (p.namespaceSelector != null && p.namespaceSelector.getMatchLabels() != null && !p.namespaceSelector.getMatchLabels().isEmpty()) {
+      Namespace n = client.namespaces().withName(ns).get();
+      Map<String, String> labels = n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
+      return p.namespaceSelector.getMatchLabels().entrySet().stream().allMatch(e -> Objects.equals(labels.get(e.getKey()), e.getValue()));
+    }
+    return false;
+  }
+
+  UserResolver.Lookup lookup() {
+    return new UserResolver.Lookup() {
+      @Override
+      public String secret(String namespace, String name, String key) {
+        Secret s = client.secrets().inNamespace(namespace).withName(name).get();
+        if (s == null) {
+          return null;
+        }
+        if (s.getData() == null || !s.getData().containsKey(key)) {
+          return s.getStringData() != null && s.getStringData().containsKey(key) ? s.getStringData().get(key) : UserResolver.MISSING_KEY;
+        }
+        return UserResolver.decode(s.getData(), key);
+      }
+
+      @Override
+      public String configMap(String namespace, String name, String key) {
+        ConfigMap c = client.configMaps().inNamespace(namespace).withName(name).get();
+        if (c == null) {
+          return null;
+        }
+        return c.getData() == null || !c.getData().containsKey(key) ? UserResolver.MISSING_KEY : c.getData().get(key);
+      }
+    };
+  }
+
+  String hash(SftpUser u, String plain, Map<String, String> existingHashes) {
+    String digest = digest(u.getMetadata().getUid() + "\u0000" + plain);
+    String[] cached = hashes.get(u.getMetadata().getUid());
+    if (cached != null && cached[0].equals(digest)) {
+      return cached[1];
+    }
+    String existing = existingHashes.get(UserResolver.username(u));
+    String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
+    hashes.put(u.getMetadata().getUid(), new String[] {digest, h});
+    return h;
+  }
+
+  /** name → hash of the users in a rendered config Secret, to reuse hashes across restarts. */
+  public static Map<String, String> existingHashes(Secret config) {
+    Map<String, String> out = new java.util.HashMap<>();
+    if (config == null || config.getData() == null || !config.getData().containsKey("gateway.json")) {
+      return out;
+    }
+    try {
+      dev.sftp.contract.GatewayConfig doc = dev.sftp.contract.ContractJson.mapper()
+          .readValue(UserResolver.decode(config.getData(), "gateway.json"), dev.sftp.contract.GatewayConfig.class);
+      if (doc.users() != null) {
+        doc.users().stream().filter(e -> e.passwordHash() != null).forEach(e -> out.put(e.name(), e.passwordHash()));
+      }
+    } catch (Exception e) {
+      // Unreadable: hashes are simply made anew.
+    }
+    return out;
+  }
+
+  static String digest(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
