@@ -1,0 +1,187 @@
+package dev.sftp.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sftp.contract.ContractJson;
+import dev.sftp.contract.GatewayConfig;
+import dev.sftp.contract.PasswordHashes;
+import dev.sftp.contract.UserEntry;
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpGatewaySpec;
+import dev.sftp.operator.model.SftpUser;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Each reason an SftpUser is not Ready, and its recovery, against the mock API server. */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class SftpUserReconcilerIT {
+  static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS test";
+  static final String KEY_FP = "SHA256:+gul91NyGTpC+wqfZsGc5/v8z9VroQpqV8LyXoURm4A";
+
+  @Inject KubernetesClient client;
+
+  SftpGateway gateway(String ns, String name) {
+    SftpGateway gw = new SftpGateway();
+    gw.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    gw.setSpec(new SftpGatewaySpec());
+    return client.resources(SftpGateway.class).inNamespace(ns).resource(gw).create();
+  }
+
+  Condition ready(String ns, String name) {
+    SftpUser u = client.resources(SftpUser.class).inNamespace(ns).withName(name).get();
+    return u == null || u.getStatus() == null ? null
+        : u.getStatus().conditions.stream().filter(c -> c.getType().equals("Ready")).findFirst().orElse(null);
+  }
+
+  void awaitReason(String ns, String name, String reason) {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Condition c = ready(ns, name);
+      assertThat(c).isNotNull();
+      assertThat(c.getReason()).isEqualTo(reason);
+      assertThat(c.getStatus()).isEqualTo(reason.equals("Attached") ? "True" : "False");
+    });
+  }
+
+  GatewayConfig rendered(String ns, String gw) throws Exception {
+    Secret s = client.secrets().inNamespace(ns).withName(gw + "-config").get();
+    if (s == null) {
+      return null;
+    }
+    return ContractJson.mapper().readValue(new String(Base64.getDecoder().decode(s.getData().get("gateway.json")), StandardCharsets.UTF_8), GatewayConfig.class);
+  }
+
+  UserEntry renderedUser(String ns, String gw, String login) throws Exception {
+    GatewayConfig c = rendered(ns, gw);
+    return c == null || c.users() == null ? null : c.users().stream().filter(u -> u.name().equals(login)).findFirst().orElse(null);
+  }
+
+  @Test
+  void aUserWaitsForItsGatewayThenBecomesReadyWithFingerprintsAndAConnectionLine() throws Exception {
+    String ns = "u-gw";
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "alice", "files", KEY)).create();
+    awaitReason(ns, "alice", "GatewayNotFound");
+    gateway(ns, "files");
+    awaitReason(ns, "alice", "Attached");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      SftpUser u = client.resources(SftpUser.class).inNamespace(ns).withName("alice").get();
+      assertThat(u.getStatus().keyFingerprints).containsExactly(KEY_FP);
+      assertThat(u.getStatus().connection).isEqualTo("sftp -P 22 alice@files.u-gw.svc");
+      assertThat(renderedUser(ns, "files", "alice")).isNotNull();
+    });
+    UserEntry e = renderedUser(ns, "files", "alice");
+    assertThat(e.home()).isEqualTo("u-gw/alice");
+    assertThat(e.authorizedKeys()).containsExactly(KEY);
+    await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(1).equals(client.resources(SftpGateway.class).inNamespace(ns).withName("files").get().getStatus().users));
+  }
+
+  @Test
+  void aMissingPasswordSecretIsReportedAndAPlainPasswordIsHashedOnceAndRotates() throws Exception {
+    String ns = "u-pw";
+    gateway(ns, "files");
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.passwordUser(ns, "bob", "files", "bob-pw")).create();
+    awaitReason(ns, "bob", "SecretNotFound");
+    assertThat(ready(ns, "bob").getMessage()).contains("bob-pw");
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("bob-pw").endMetadata()
+        .withData(Map.of("password", Base64.getEncoder().encodeToString("first secret".getBytes()))).build()).create();
+    awaitReason(ns, "bob", "Attached");
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "bob") != null);
+    String hash = renderedUser(ns, "files", "bob").passwordHash();
+    assertThat(hash).startsWith("$argon2id$");
+    assertThat(PasswordHashes.verify(hash, "first secret")).isTrue();
+    String configJson = new String(Base64.getDecoder().decode(client.secrets().inNamespace(ns).withName("files-config").get().getData().get("gateway.json")));
+    assertThat(configJson).doesNotContain("first secret");
+
+    // Rotating the password in the Secret takes effect without touching the SftpUser.
+    Secret s = client.secrets().inNamespace(ns).withName("bob-pw").get();
+    s.setData(Map.of("password", Base64.getEncoder().encodeToString("second secret".getBytes())));
+    client.secrets().inNamespace(ns).resource(s).update();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      UserEntry e = renderedUser(ns, "files", "bob");
+      return e != null && PasswordHashes.verify(e.passwordHash(), "second secret");
+    });
+    String rotated = renderedUser(ns, "files", "bob").passwordHash();
+    // Unchanged since: the same hash is kept (no churn).
+    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
+    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+    gw.getSpec().server.banner = "poke";
+    gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
+    await().atMost(Duration.ofSeconds(30)).until(() -> "poke".equals(rendered(ns, "files").server().banner()));
+    assertThat(renderedUser(ns, "files", "bob").passwordHash()).isEqualTo(rotated);
+  }
+
+  @Test
+  void invalidKeysConflictsNamespacesDisabledAndExpiredUsersGetTheirReasons() throws Exception {
+    String ns = "u-misc";
+    gateway(ns, "files");
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "dsa", "files", "ssh-dss AAAAB3NzaC1kc3MAAACBAP")).create();
+    awaitReason(ns, "dsa", "InvalidPublicKey");
+    assertThat(ready(ns, "dsa").getMessage()).contains("DSA");
+
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "first", "files", KEY)).create();
+    awaitReason(ns, "first", "Attached");
+    SftpUser second = UserFixtures.keyUser(ns, "second", "files", KEY);
+    second.getSpec().username = "first";
+    client.resources(SftpUser.class).inNamespace(ns).resource(second).create();
+    awaitReason(ns, "second", "UsernameConflict");
+    assertThat(ready(ns, "second").getMessage()).contains(ns + "/first");
+    awaitReason(ns, "first", "Attached");
+
+    SftpUser off = UserFixtures.keyUser(ns, "off", "files", KEY);
+    off.getSpec().disabled = true;
+    client.resources(SftpUser.class).inNamespace(ns).resource(off).create();
+    awaitReason(ns, "off", "Disabled");
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "off") != null && renderedUser(ns, "files", "off").disabled());
+
+    SftpUser old = UserFixtures.keyUser(ns, "old", "files", KEY);
+    old.getSpec().expiresAt = "2020-01-01T00:00:00Z";
+    client.resources(SftpUser.class).inNamespace(ns).resource(old).create();
+    awaitReason(ns, "old", "Expired");
+
+    // Another namespace: refused until the gateway admits it.
+    SftpUser guest = UserFixtures.keyUser("u-other", "guest", "files", KEY);
+    guest.getSpec().gateway.namespace = ns;
+    client.resources(SftpUser.class).inNamespace("u-other").resource(guest).create();
+    awaitReason("u-other", "guest", "NamespaceNotAllowed");
+    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
+    gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
+    gw.getSpec().users.allowedNamespaces = List.of("u-other");
+    gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
+    awaitReason("u-other", "guest", "Attached");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(renderedUser(ns, "files", "guest")).isNotNull());
+    assertThat(renderedUser(ns, "files", "guest").home()).isEqualTo("u-other/guest");
+    assertThat(renderedUser(ns, "files", "dsa")).isNull();
+  }
+
+  @Test
+  void aGeneratedPasswordLandsInASecretOfTheUsersNamespace() throws Exception {
+    String ns = "u-gen";
+    gateway(ns, "files");
+    SftpUser u = UserFixtures.user(ns, "carol", "files");
+    u.getSpec().password = new dev.sftp.operator.model.SftpUserSpec.PasswordSpec();
+    u.getSpec().password.generate = true;
+    client.resources(SftpUser.class).inNamespace(ns).resource(u).create();
+    awaitReason(ns, "carol", "Attached");
+    Secret s = client.secrets().inNamespace(ns).withName("carol-password").get();
+    String pw = s.getData() != null && s.getData().containsKey("password")
+        ? new String(Base64.getDecoder().decode(s.getData().get("password"))) : s.getStringData().get("password");
+    assertThat(pw).hasSize(24);
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "carol") != null);
+    assertThat(PasswordHashes.verify(renderedUser(ns, "files", "carol").passwordHash(), pw)).isTrue();
+  }
+}
