@@ -65,9 +65,15 @@ class RenderedGatewayE2EIT {
     gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
     gw.getSpec().server.banner = "rendered by the operator";
     client.resources(SftpGateway.class).inNamespace(ns).resource(gw).create();
+    Path clientKey = tmp.resolve("id_ed25519");
+    Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", clientKey.toString()).start();
+    assertThat(keygen.waitFor()).isZero();
+    Path upload = Files.writeString(tmp.resolve("hello.txt"), "hello from the e2e test");
+    client.resources(dev.sftp.operator.model.SftpUser.class).inNamespace(ns)
+        .resource(dev.sftp.operator.reconciler.UserFixtures.keyUser(ns, "alice", "files", Files.readString(Path.of(clientKey + ".pub")).trim())).create();
     await().atMost(Duration.ofSeconds(60)).until(() -> {
       SftpGateway g = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
-      return g.getStatus() != null && g.getStatus().knownHosts != null
+      return g.getStatus() != null && g.getStatus().knownHosts != null && Integer.valueOf(1).equals(g.getStatus().users)
           && client.secrets().inNamespace(ns).withName("files-config").get() != null;
     });
     SftpGateway seen = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
@@ -98,8 +104,13 @@ class RenderedGatewayE2EIT {
       Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), kh);
       Proc trusted = sftp(port, knownHosts);
       assertThat(trusted.err).doesNotContain("Host key verification failed").contains("rendered by the operator");
-      // No users are attached yet, so authentication is what stops the client: the host key passed.
+      // "nobody" is not a user, so authentication is what stops the client: the host key passed.
       assertThat(trusted.err).contains("Permission denied");
+
+      // The SftpUser's key logs in, with nothing trusted but the status's known_hosts.
+      Proc login = sftpAs(port, knownHosts, "alice", clientKey, "put " + upload + " hello.txt\nls -l\n");
+      assertThat(login.exit).as(login.err).isZero();
+      assertThat(tmp.resolve("data/e2e/alice/hello.txt")).hasContent("hello from the e2e test");
 
       // A known_hosts with another key for the same address is refused: the check is real.
       String other = "[127.0.0.1]:" + port + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS\n";
@@ -113,6 +124,20 @@ class RenderedGatewayE2EIT {
   }
 
   record Proc(int exit, String err) {}
+
+  static Proc sftpAs(int port, Path knownHosts, String user, Path key, String commands) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("sftp", "-P", String.valueOf(port), "-F", "/dev/null",
+        "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", "IdentitiesOnly=yes", "-i", key.toString(), "-b", "-", user + "@127.0.0.1"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getOutputStream().write(commands.getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+    }
+    return new Proc(p.exitValue(), out);
+  }
 
   static Proc sftp(int port, Path knownHosts) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("sftp", "-P", String.valueOf(port), "-F", "/dev/null",
