@@ -1,0 +1,161 @@
+package dev.sftp.operator.realapi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.reconciler.SftpGatewayReconciler;
+import dev.sftp.operator.reconciler.SftpUserReconciler;
+import dev.sftp.operator.reconciler.UserDirectory;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.Operator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the mock server cannot show, against a real kube-apiserver (the one {@code
+ * ../shared/k8s-apiserver} builds, started by .ci/run, found through SFTP_IT_KUBECONFIG): the
+ * committed CRDs' schema defaults, pruning and validation, server-side apply by the operator,
+ * no writes when nothing changed, and garbage collection with retention on delete.
+ */
+class RealApiServerIT {
+  static KubernetesClient client;
+  static Operator operator;
+
+  @BeforeAll
+  static void connect() throws Exception {
+    String kubeconfig = System.getenv("SFTP_IT_KUBECONFIG");
+    Assumptions.assumeTrue(kubeconfig != null && Files.exists(Path.of(kubeconfig)),
+        "SFTP_IT_KUBECONFIG names no kubeconfig: .ci/run starts a real API server for this test");
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))).build();
+    for (String f : List.of("sftpgateways.sftp.dev-v1.yml", "sftpusers.sftp.dev-v1.yml")) {
+      CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(Files.readString(Path.of("../crds", f)), CustomResourceDefinition.class);
+      // The 1.20 test server silently drops CEL rules (x-kubernetes-validations), which came in 1.25.
+      client.resource(crd).fieldManager("sftp-it").forceConflicts().serverSideApply();
+      client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
+          .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
+              && c.getStatus().getConditions().stream().anyMatch(x -> x.getType().equals("Established") && x.getStatus().equals("True")), 60, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    UserDirectory directory = new UserDirectory(client);
+    // 1.20 has no policy/v1: its PodDisruptionBudget informer cannot start there, the others can.
+    operator = new Operator(o -> o.withKubernetesClient(client).withStopOnInformerErrorDuringStartup(false).withCloseClientOnStop(false));
+    operator.register(new SftpGatewayReconciler(client, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test"));
+    operator.register(new SftpUserReconciler(client, directory));
+    operator.start();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    if (operator != null) {
+      operator.stop();
+    }
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  static void namespace(String ns) {
+    client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).serverSideApply();
+  }
+
+  static GenericKubernetesResource raw(String ns, String name, Map<String, Object> spec) {
+    GenericKubernetesResource r = new GenericKubernetesResource();
+    r.setApiVersion("sftp.dev/v1alpha1");
+    r.setKind("SftpGateway");
+    r.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    r.setAdditionalProperties(new LinkedHashMap<>(Map.of("spec", spec)));
+    return r;
+  }
+
+  @Test
+  void theSchemaDefaultsPrunesAndValidates() {
+    namespace("schema");
+    GenericKubernetesResource created = client.resource(raw("schema", "defaults", Map.of("service", Map.of(), "colour", "blue"))).create();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) created.getAdditionalProperties().get("spec");
+    assertThat(spec).containsEntry("replicas", 1).doesNotContainKey("colour");
+    assertThat(spec.get("service")).isEqualTo(Map.of("type", "ClusterIP", "port", 22));
+    assertThatThrownBy(() -> client.resource(raw("schema", "bad-replicas", Map.of("replicas", -1))).create())
+        .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.replicas");
+    assertThatThrownBy(() -> client.resource(raw("schema", "bad-type", Map.of("service", Map.of("type", "Ingress")))).create())
+        .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.service.type");
+    assertThatThrownBy(() -> client.resource(raw("schema", "bad-size", Map.of("storage", Map.of("size", "ten gigs")))).create())
+        .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.storage.size");
+    assertThatThrownBy(() -> client.resource(raw("schema", "bad-port", Map.of("service", Map.of("port", 70000)))).create())
+        .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.service.port");
+  }
+
+  @Test
+  void theOperatorAppliesServerSideWritesNothingWhenUnchangedAndDeletionKeepsData() {
+    String ns = "ssa";
+    namespace(ns);
+    client.resource(raw(ns, "files", Map.of())).create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> client.apps().deployments().inNamespace(ns).withName("files").get() != null
+        && client.services().inNamespace(ns).withName("files").get() != null);
+    Deployment d = client.apps().deployments().inNamespace(ns).withName("files").get();
+    assertThat(d.getMetadata().getManagedFields()).anySatisfy(m -> {
+      assertThat(m.getManager()).isEqualTo("sftp-operator");
+      assertThat(m.getOperation()).isEqualTo("Apply");
+    });
+    // No kubelet here: report the Deployment available as a controller would.
+    d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration()).withReplicas(1)
+        .withUpdatedReplicas(1).withAvailableReplicas(1).withReadyReplicas(1).build());
+    client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
+      assertThat(gw.getStatus().conditions).anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo("Ready");
+        assertThat(c.getStatus()).isEqualTo("True");
+      });
+    });
+
+    Map<String, String> versions = versions(ns);
+    // Touch the Service: the operator reconciles and must find nothing to write.
+    client.services().inNamespace(ns).withName("files").edit(s -> {
+      s.getMetadata().setAnnotations(Map.of("touched-by", "test"));
+      return s;
+    });
+    await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(versions(ns)).isEqualTo(versions));
+
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").delete();
+    // The garbage collector removes what the gateway owned; the claim and host keys stay.
+    await().atMost(Duration.ofSeconds(90)).until(() -> client.apps().deployments().inNamespace(ns).withName("files").get() == null
+        && client.secrets().inNamespace(ns).withName("files-config").get() == null
+        && client.services().inNamespace(ns).withName("files").get() == null);
+    assertThat(client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get()).isNotNull();
+    assertThat(client.secrets().inNamespace(ns).withName("files-host-keys").get()).isNotNull();
+  }
+
+  static Map<String, String> versions(String ns) {
+    Map<String, String> out = new LinkedHashMap<>();
+    List<HasMetadata> objs = List.of(
+        client.apps().deployments().inNamespace(ns).withName("files").get(),
+        client.secrets().inNamespace(ns).withName("files-config").get(),
+        client.secrets().inNamespace(ns).withName("files-host-keys").get(),
+        client.serviceAccounts().inNamespace(ns).withName("files").get(),
+        client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get(),
+        client.resources(SftpGateway.class).inNamespace(ns).withName("files").get());
+    for (HasMetadata o : objs) {
+      out.put(o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion());
+    }
+    return out;
+  }
+}
