@@ -54,11 +54,27 @@ class RealApiServerIT {
           .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
               && c.getStatus().getConditions().stream().anyMatch(x -> x.getType().equals("Established") && x.getStatus().equals("True")), 60, java.util.concurrent.TimeUnit.SECONDS);
     }
-    UserDirectory directory = new UserDirectory(client);
+    // The operator runs with only the rights the Helm chart grants it, when the chart is rendered.
+    KubernetesClient operatorClient = client;
+    String chart = System.getenv("SFTP_IT_CHART");
+    if (chart != null && Files.exists(Path.of(chart))) {
+      client.resource(new NamespaceBuilder().withNewMetadata().withName("sftp-system").endMetadata().build()).serverSideApply();
+      for (HasMetadata o : client.load(Files.newInputStream(Path.of(chart))).items()) {
+        if (!o.getKind().equals("Deployment")) {
+          client.resource(o).fieldManager("sftp-it").forceConflicts().serverSideApply();
+        }
+      }
+      Config asOperator = Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)));
+      asOperator.setImpersonateUsername("system:serviceaccount:sftp-system:sftp");
+      asOperator.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:sftp-system", "system:authenticated");
+      operatorClient = new KubernetesClientBuilder().withConfig(asOperator).build();
+    }
+    UserDirectory directory = new UserDirectory(operatorClient);
     // 1.20 has no policy/v1: its PodDisruptionBudget informer cannot start there, the others can.
-    operator = new Operator(o -> o.withKubernetesClient(client).withStopOnInformerErrorDuringStartup(false).withCloseClientOnStop(false));
-    operator.register(new SftpGatewayReconciler(client, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test"));
-    operator.register(new SftpUserReconciler(client, directory));
+    final KubernetesClient oc = operatorClient;
+    operator = new Operator(o -> o.withKubernetesClient(oc).withStopOnInformerErrorDuringStartup(false).withCloseClientOnStop(false));
+    operator.register(new SftpGatewayReconciler(oc, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test"));
+    operator.register(new SftpUserReconciler(oc, directory));
     operator.start();
   }
 
