@@ -31,12 +31,23 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @ApplicationScoped
 public class UserDirectory {
-  private final KubernetesClient client;
+  private final UserResolver.Lookup lookup;
+  private final java.util.function.Function<String, Map<String, String>> namespaceLabels;
   /** uid → (digest of the plain password, its hash): an unchanged password is never re-hashed. */
   private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
 
+  @jakarta.inject.Inject
   public UserDirectory(KubernetesClient client) {
-    this.client = client;
+    this(clusterLookup(client), ns -> {
+      Namespace n = client.namespaces().withName(ns).get();
+      return n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
+    });
+  }
+
+  /** For use without a cluster (the render command): lookups from manifests. */
+  public UserDirectory(UserResolver.Lookup lookup, java.util.function.Function<String, Map<String, String>> namespaceLabels) {
+    this.lookup = lookup;
+    this.namespaceLabels = namespaceLabels;
   }
 
   /** One user's place on a gateway. */
@@ -70,7 +81,7 @@ public class UserDirectory {
             + " does not admit users from namespace " + u.getMetadata().getNamespace() + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
         continue;
       }
-      Resolution r = UserResolver.resolve(u, lookup(), (user, plain) -> hash(user, plain, existingHashes), Instant.now());
+      Resolution r = UserResolver.resolve(u, lookup, (user, plain) -> hash(user, plain, existingHashes), Instant.now());
       if (r.entry() == null) {
         out.add(new Attachment(u, r, r.reason(), r.message()));
         continue;
@@ -104,14 +115,13 @@ public class UserDirectory {
       return true;
     }
     if (p.namespaceSelector != null && p.namespaceSelector.getMatchLabels() != null && !p.namespaceSelector.getMatchLabels().isEmpty()) {
-      Namespace n = client.namespaces().withName(ns).get();
-      Map<String, String> labels = n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
+      Map<String, String> labels = namespaceLabels.apply(ns);
       return p.namespaceSelector.getMatchLabels().entrySet().stream().allMatch(e -> Objects.equals(labels.get(e.getKey()), e.getValue()));
     }
     return false;
   }
 
-  UserResolver.Lookup lookup() {
+  static UserResolver.Lookup clusterLookup(KubernetesClient client) {
     return new UserResolver.Lookup() {
       @Override
       public String secret(String namespace, String name, String key) {
@@ -137,14 +147,15 @@ public class UserDirectory {
   }
 
   String hash(SftpUser u, String plain, Map<String, String> existingHashes) {
-    String digest = digest(u.getMetadata().getUid() + "\u0000" + plain);
-    String[] cached = hashes.get(u.getMetadata().getUid());
+    String key = u.getMetadata().getUid() != null ? u.getMetadata().getUid() : u.getMetadata().getNamespace() + "/" + u.getMetadata().getName();
+    String digest = digest(key + "\u0000" + plain);
+    String[] cached = hashes.get(key);
     if (cached != null && cached[0].equals(digest)) {
       return cached[1];
     }
     String existing = existingHashes.get(UserResolver.username(u));
     String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
-    hashes.put(u.getMetadata().getUid(), new String[] {digest, h});
+    hashes.put(key, new String[] {digest, h});
     return h;
   }
 

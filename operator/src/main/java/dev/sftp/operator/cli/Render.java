@@ -1,0 +1,214 @@
+package dev.sftp.operator.cli;
+
+import dev.sftp.contract.ContractJson;
+import dev.sftp.contract.GatewayConfig;
+import dev.sftp.contract.ServerSettings;
+import dev.sftp.contract.UserEntry;
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpUser;
+import dev.sftp.operator.reconciler.UserDirectory;
+import dev.sftp.operator.render.GatewayRender;
+import dev.sftp.operator.render.HostKeyMaterial;
+import dev.sftp.operator.render.UserResolver;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * {@code render}: the operator's rendering without a cluster. Reads manifests (SftpGateway,
+ * SftpUser, Secret, ConfigMap) from files and writes the gateway's config directory, exactly as
+ * the pod would see its Secrets. Host keys are generated once into the directory and kept.
+ *
+ * <pre>render -f examples/quickstart [-f more.yaml] -o local/config [--gateway NAME] [--known-hosts FILE --host H --port P]</pre>
+ */
+public final class Render {
+  private Render() {}
+
+  public static void main(String[] args) throws Exception {
+    List<Path> inputs = new ArrayList<>();
+    Path out = null;
+    String gateway = null;
+    Path knownHosts = null;
+    String host = "127.0.0.1";
+    int port = 2222;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "-f" -> inputs.add(Path.of(args[++i]));
+        case "-o" -> out = Path.of(args[++i]);
+        case "--gateway" -> gateway = args[++i];
+        case "--known-hosts" -> knownHosts = Path.of(args[++i]);
+        case "--host" -> host = args[++i];
+        case "--port" -> port = Integer.parseInt(args[++i]);
+        default -> {
+          System.err.println("usage: render -f FILE_OR_DIR... -o CONFIG_DIR [--gateway NAME] [--known-hosts FILE --host H --port P]");
+          System.exit(2);
+        }
+      }
+    }
+    if (inputs.isEmpty() || out == null) {
+      System.err.println("usage: render -f FILE_OR_DIR... -o CONFIG_DIR [--gateway NAME] [--known-hosts FILE --host H --port P]");
+      System.exit(2);
+    }
+    try {
+      Result r = render(inputs, out, gateway);
+      if (knownHosts != null) {
+        Files.writeString(knownHosts, HostKeyMaterial.knownHosts(host, port, r.hostKeys()));
+      }
+      System.out.print(r.report(host, port));
+    } catch (IllegalArgumentException e) {
+      System.err.println("render: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  /** What was rendered. */
+  public record Result(SftpGateway gateway, List<UserDirectory.Attachment> users, List<HostKeyMaterial.ParsedKey> hostKeys, Path configDir) {
+    String report(String host, int port) {
+      StringBuilder sb = new StringBuilder();
+      sb.append("rendered gateway ").append(gateway.getMetadata().getNamespace()).append('/').append(gateway.getMetadata().getName())
+          .append(" into ").append(configDir).append('\n');
+      for (HostKeyMaterial.ParsedKey k : hostKeys) {
+        sb.append("  host key ").append(k.type()).append(' ').append(k.fingerprint()).append('\n');
+      }
+      for (UserDirectory.Attachment a : users) {
+        String login = UserResolver.username(a.user());
+        sb.append("  user ").append(login).append(": ").append(a.reason() == null ? "Ready" : a.reason() + " - " + a.message()).append('\n');
+        if (a.served()) {
+          sb.append("    sftp -P ").append(port).append(' ').append(login).append('@').append(host).append('\n');
+        }
+      }
+      return sb.toString();
+    }
+  }
+
+  public static Result render(List<Path> inputs, Path out, String gatewayName) throws IOException {
+    KubernetesSerialization json = new KubernetesSerialization();
+    List<SftpGateway> gateways = new ArrayList<>();
+    List<SftpUser> users = new ArrayList<>();
+    Map<String, Secret> secrets = new TreeMap<>();
+    Map<String, ConfigMap> configMaps = new TreeMap<>();
+    for (Path file : files(inputs)) {
+      for (String doc : Files.readString(file).split("(?m)^---\\s*$")) {
+        if (doc.isBlank() || doc.lines().allMatch(l -> l.isBlank() || l.trim().startsWith("#"))) {
+          continue;
+        }
+        GenericKubernetesResource g = json.unmarshal(doc, GenericKubernetesResource.class);
+        if (g == null || g.getKind() == null) {
+          continue;
+        }
+        if (g.getMetadata().getNamespace() == null) {
+          g.getMetadata().setNamespace("default");
+        }
+        switch (g.getKind()) {
+          case "SftpGateway" -> gateways.add(json.convertValue(g, SftpGateway.class));
+          case "SftpUser" -> users.add(json.convertValue(g, SftpUser.class));
+          case "Secret" -> secrets.put(g.getMetadata().getNamespace() + "/" + g.getMetadata().getName(), json.convertValue(g, Secret.class));
+          case "ConfigMap" -> configMaps.put(g.getMetadata().getNamespace() + "/" + g.getMetadata().getName(), json.convertValue(g, ConfigMap.class));
+          default -> { }
+        }
+      }
+    }
+    SftpGateway gw = gateways.stream().filter(g -> gatewayName == null || g.getMetadata().getName().equals(gatewayName)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(gatewayName == null ? "no SftpGateway in the manifests" : "no SftpGateway named " + gatewayName));
+    if (gatewayName == null && gateways.size() > 1) {
+      throw new IllegalArgumentException("the manifests hold " + gateways.size() + " SftpGateways: choose one with --gateway");
+    }
+    Files.createDirectories(out);
+
+    // Host keys: the referenced Secret, or generated once and kept in the config directory.
+    Map<String, String> keyData = new TreeMap<>();
+    if (gw.getSpec().hostKeys != null && gw.getSpec().hostKeys.secretName != null) {
+      Secret s = secrets.get(gw.getMetadata().getNamespace() + "/" + gw.getSpec().hostKeys.secretName);
+      if (s == null) {
+        throw new IllegalArgumentException("Secret " + gw.getSpec().hostKeys.secretName + " (spec.hostKeys.secretName) is not in the manifests");
+      }
+      keyData.putAll(data(s));
+    } else {
+      for (String name : List.of("ssh_host_ecdsa_key", "ssh_host_ed25519_key", "ssh_host_rsa_key")) {
+        if (Files.exists(out.resolve(name))) {
+          keyData.put(name, Base64.getEncoder().encodeToString(Files.readAllBytes(out.resolve(name))));
+        }
+      }
+      if (keyData.isEmpty()) {
+        HostKeyMaterial.generate().forEach((k, v) -> keyData.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.US_ASCII))));
+      }
+    }
+    List<HostKeyMaterial.ParsedKey> parsed = HostKeyMaterial.parse(keyData);
+
+    UserResolver.Lookup lookup = new UserResolver.Lookup() {
+      @Override
+      public String secret(String namespace, String name, String key) {
+        Secret s = secrets.get(namespace + "/" + name);
+        return s == null ? null : UserResolver.decode(data(s), key);
+      }
+
+      @Override
+      public String configMap(String namespace, String name, String key) {
+        ConfigMap c = configMaps.get(namespace + "/" + name);
+        return c == null ? null : c.getData() == null || !c.getData().containsKey(key) ? UserResolver.MISSING_KEY : c.getData().get(key);
+      }
+    };
+    Map<String, String> existing = new TreeMap<>();
+    Path doc = out.resolve("gateway.json");
+    if (Files.exists(doc)) {
+      try {
+        GatewayConfig old = ContractJson.mapper().readValue(doc.toFile(), GatewayConfig.class);
+        if (old.users() != null) {
+          old.users().stream().filter(e -> e.passwordHash() != null).forEach(e -> existing.put(e.name(), e.passwordHash()));
+        }
+      } catch (IOException e) {
+        // made anew
+      }
+    }
+    UserDirectory directory = new UserDirectory(lookup, ns -> Map.of());
+    List<UserDirectory.Attachment> attachments = directory.attach(gw, users, existing);
+    List<UserEntry> served = UserDirectory.served(attachments);
+    ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(keyData));
+    for (Map.Entry<String, String> k : keyData.entrySet()) {
+      Path f = out.resolve(k.getKey());
+      if (!Files.exists(f)) {
+        Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+      Files.write(f, Base64.getDecoder().decode(k.getValue()));
+    }
+    Files.writeString(doc, ContractJson.write(GatewayConfig.of(server, served)));
+    return new Result(gw, attachments, parsed, out);
+  }
+
+  static Map<String, String> data(Secret s) {
+    Map<String, String> d = new TreeMap<>();
+    if (s.getData() != null) {
+      d.putAll(s.getData());
+    }
+    if (s.getStringData() != null) {
+      s.getStringData().forEach((k, v) -> d.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    }
+    return d;
+  }
+
+  static List<Path> files(List<Path> inputs) throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (Path p : inputs) {
+      if (Files.isDirectory(p)) {
+        try (Stream<Path> s = Files.list(p)) {
+          s.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().forEach(out::add);
+        }
+      } else {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,76 @@
+package dev.sftp.operator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sftp.contract.ContractJson;
+import dev.sftp.contract.GatewayConfig;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code render} on examples/quickstart, then the gateway serves it to a real sftp client. */
+class RenderIT {
+  @TempDir Path tmp;
+
+  @Test
+  void quickstartManifestsBecomeAGatewayThatAcceptsTheirUsers() throws Exception {
+    Path config = tmp.resolve("config");
+    Render.Result r = Render.render(List.of(Path.of("../examples/quickstart")), config, null);
+    assertThat(r.users()).allSatisfy(a -> assertThat(a.reason()).isNull());
+    byte[] first = Files.readAllBytes(config.resolve("gateway.json"));
+    GatewayConfig doc = ContractJson.mapper().readValue(first, GatewayConfig.class);
+    assertThat(doc.users()).extracting(u -> u.name()).containsExactly("demo", "partner");
+    assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("quickstart-demo-password");
+    // Rendering again changes nothing: same host keys, same hashes, same bytes.
+    Render.render(List.of(Path.of("../examples/quickstart")), config, null);
+    assertThat(Files.readAllBytes(config.resolve("gateway.json"))).isEqualTo(first);
+
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path log = tmp.resolve("gateway.log");
+    Process gw = new ProcessBuilder("java", "-Dgateway.config-dir=" + config, "-Dgateway.data-root=" + tmp.resolve("data"),
+        "-Dgateway.host=127.0.0.1", "-Dgateway.port=" + port, "-Dquarkus.management.port=0",
+        "-jar", Path.of("../gateway/target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> !gw.isAlive() || Files.readString(log).contains("SFTP gateway listening"));
+      assertThat(gw.isAlive()).as(Files.readString(log)).isTrue();
+      Path kh = Files.writeString(tmp.resolve("known_hosts"), dev.sftp.operator.render.HostKeyMaterial.knownHosts("127.0.0.1", port, r.hostKeys()));
+      Path askpass = Files.writeString(tmp.resolve("askpass.sh"), "#!/bin/sh\necho quickstart-demo-password\n");
+      askpass.toFile().setExecutable(true);
+      Files.writeString(tmp.resolve("up.txt"), "uploaded");
+      assertThat(sftp(port, kh, askpass, "demo", "put " + tmp.resolve("up.txt") + " up.txt\n")).isZero();
+      assertThat(tmp.resolve("data/demo/demo/up.txt")).hasContent("uploaded");
+      // The read-only partner logs in but cannot upload.
+      assertThat(sftp(port, kh, askpass, "partner", "pwd\n")).isZero();
+      assertThat(sftp(port, kh, askpass, "partner", "put " + tmp.resolve("up.txt") + " up.txt\n")).isNotZero();
+    } finally {
+      gw.destroy();
+      gw.waitFor(20, TimeUnit.SECONDS);
+    }
+  }
+
+  static int sftp(int port, Path kh, Path askpass, String user, String commands) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("sftp", "-P", String.valueOf(port), "-F", "/dev/null", "-o", "BatchMode=no",
+        "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + kh, "-o", "PubkeyAuthentication=no",
+        "-o", "NumberOfPasswordPrompts=1", "-b", "-", user + "@127.0.0.1").redirectErrorStream(true);
+    pb.environment().put("SSH_ASKPASS", askpass.toString());
+    pb.environment().put("SSH_ASKPASS_REQUIRE", "force");
+    pb.environment().put("DISPLAY", ":0");
+    Process p = pb.start();
+    p.getOutputStream().write(commands.getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    p.getInputStream().readAllBytes();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return p.exitValue();
+  }
+}
