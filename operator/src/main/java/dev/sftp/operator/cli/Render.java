@@ -164,11 +164,9 @@ public final class Render {
     Path doc = out.resolve("gateway.json");
     if (Files.exists(doc)) {
       try {
-        GatewayConfig old = ContractJson.mapper().readValue(doc.toFile(), GatewayConfig.class);
-        if (old.users() != null) {
-          old.users().stream().filter(e -> e.passwordHash() != null).forEach(e -> existing.put(e.name(), e.passwordHash()));
-        }
-      } catch (IOException e) {
+        dev.sftp.contract.ConfigDirectory.load(out).users().stream().filter(e -> e.passwordHash() != null)
+            .forEach(e -> existing.put(e.name(), e.passwordHash()));
+      } catch (dev.sftp.contract.ContractException e) {
         // made anew
       }
     }
@@ -183,8 +181,18 @@ public final class Render {
       }
       Files.write(f, Base64.getDecoder().decode(k.getValue()));
     }
-    Files.writeString(doc, ContractJson.write(GatewayConfig.of(server, served)));
+    // The same Secrets the operator renders, as files: gateway.json and the user shards.
+    writeData(out, GatewayRender.configSecret(gw, server, List.of()));
+    for (Secret shard : GatewayRender.userShards(gw, served)) {
+      writeData(out, shard);
+    }
     return new Result(gw, attachments, parsed, out);
+  }
+
+  static void writeData(Path dir, Secret s) throws IOException {
+    for (Map.Entry<String, String> e : s.getData().entrySet()) {
+      Files.write(dir.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+    }
   }
 
   static Map<String, String> data(Secret s) {

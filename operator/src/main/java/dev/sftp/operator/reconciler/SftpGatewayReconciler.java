@@ -73,7 +73,8 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
         .withSecondaryToPrimaryMapper(s -> {
           String ns = s.getMetadata().getNamespace();
           return context.getPrimaryCache().list(ns)
-              .filter(gw -> s.getMetadata().getName().equals(Names.hostKeySecret(gw)) || s.getMetadata().getName().equals(Names.configSecret(gw)))
+              .filter(gw -> s.getMetadata().getName().equals(Names.hostKeySecret(gw)) || s.getMetadata().getName().equals(Names.configSecret(gw))
+                  || s.getMetadata().getName().startsWith(gw.getMetadata().getName() + "-users-"))
               .map(ResourceID::fromResource)
               .collect(Collectors.toSet());
         })
@@ -156,10 +157,21 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     List<String> keyFiles = GatewayRender.hostKeyFiles(hostKeys.getData());
     ServerSettings server = GatewayRender.serverSettings(gw, keyFiles);
     Secret currentConfig = cached(ctx, Secret.class, Names.configSecret(gw), ns);
-    List<UserDirectory.Attachment> attachments = directory.attach(gw, ctx.getSecondaryResources(SftpUser.class), UserDirectory.existingHashes(currentConfig));
+    List<Secret> currentShards = new ArrayList<>();
+    java.util.Map<String, String> existingHashes = new java.util.HashMap<>();
+    for (int i = 0; i < Names.USER_SHARDS; i++) {
+      Secret shard = cached(ctx, Secret.class, Names.userShardSecret(gw, i), ns);
+      currentShards.add(shard);
+      existingHashes.putAll(UserDirectory.existingHashes(shard, Names.userShardFile(i)));
+    }
+    List<UserDirectory.Attachment> attachments = directory.attach(gw, ctx.getSecondaryResources(SftpUser.class), existingHashes);
     List<dev.sftp.contract.UserEntry> users = UserDirectory.served(attachments);
     outcome.users = users.size();
-    applier.apply(GatewayRender.configSecret(gw, server, users), currentConfig);
+    applier.apply(GatewayRender.configSecret(gw, server, List.of()), currentConfig);
+    List<Secret> shards = GatewayRender.userShards(gw, users);
+    for (int i = 0; i < shards.size(); i++) {
+      applier.apply(shards.get(i), currentShards.get(i));
+    }
     applier.apply(GatewayRender.serviceAccount(gw), cached(ctx, ServiceAccount.class, Names.serviceAccount(gw), ns));
     String image = gw.getSpec().image != null ? gw.getSpec().image : defaultImage;
     Deployment deployment = cached(ctx, Deployment.class, Names.deployment(gw), ns);

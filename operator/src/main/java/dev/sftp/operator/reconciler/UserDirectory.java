@@ -159,20 +159,31 @@ public class UserDirectory {
     return h;
   }
 
-  /** name → hash of the users in a rendered config Secret, to reuse hashes across restarts. */
-  public static Map<String, String> existingHashes(Secret config) {
+  /** name → hash of the users in a rendered Secret (a user shard), to reuse hashes across restarts. */
+  public static Map<String, String> existingHashes(Secret rendered, String file) {
     Map<String, String> out = new java.util.HashMap<>();
-    if (config == null || config.getData() == null || !config.getData().containsKey("gateway.json")) {
+    if (rendered == null || rendered.getData() == null || !rendered.getData().containsKey(file)) {
       return out;
     }
     try {
-      dev.sftp.contract.GatewayConfig doc = dev.sftp.contract.ContractJson.mapper()
-          .readValue(UserResolver.decode(config.getData(), "gateway.json"), dev.sftp.contract.GatewayConfig.class);
-      if (doc.users() != null) {
-        doc.users().stream().filter(e -> e.passwordHash() != null).forEach(e -> out.put(e.name(), e.passwordHash()));
+      com.fasterxml.jackson.databind.JsonNode doc = dev.sftp.contract.ContractJson.mapper().readTree(UserResolver.decode(rendered.getData(), file));
+      for (com.fasterxml.jackson.databind.JsonNode u : doc.path("users")) {
+        if (u.hasNonNull("passwordHash")) {
+          out.put(u.path("name").asText(), u.path("passwordHash").asText());
+        }
       }
     } catch (Exception e) {
       // Unreadable: hashes are simply made anew.
+    }
+    return out;
+  }
+
+  /** The hashes of every shard of a gateway. */
+  public static Map<String, String> existingHashes(KubernetesClient client, SftpGateway gw) {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (int i = 0; i < dev.sftp.operator.render.Names.USER_SHARDS; i++) {
+      out.putAll(existingHashes(client.secrets().inNamespace(gw.getMetadata().getNamespace())
+          .withName(dev.sftp.operator.render.Names.userShardSecret(gw, i)).get(), dev.sftp.operator.render.Names.userShardFile(i)));
     }
     return out;
   }

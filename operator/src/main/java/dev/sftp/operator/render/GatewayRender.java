@@ -132,7 +132,43 @@ public final class GatewayRender {
     }
   }
 
-  /** The rendered contract Secret: {@code gateway.json} with the server settings and users. */
+  /**
+   * The shard a login name lives in: a stable hash, so that a user's change rewrites one shard
+   * Secret only.
+   */
+  public static int shardOf(String login) {
+    int h = 0x811c9dc5;
+    for (byte b : login.getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x01000193;
+    }
+    return Math.floorMod(h, Names.USER_SHARDS);
+  }
+
+  /**
+   * The users split across {@value Names#USER_SHARDS} Secrets ({@code <name>-users-NN}, each one
+   * {@code users-NN.json} user list), every one always present, so that a Secret stays far below
+   * the 1 MiB limit and the pod's projected volume never changes.
+   */
+  public static List<Secret> userShards(SftpGateway gw, List<UserEntry> users) {
+    List<List<UserEntry>> shards = new ArrayList<>();
+    for (int i = 0; i < Names.USER_SHARDS; i++) {
+      shards.add(new ArrayList<>());
+    }
+    users.stream().sorted(java.util.Comparator.comparing(UserEntry::name)).forEach(u -> shards.get(shardOf(u.name())).add(u));
+    List<Secret> out = new ArrayList<>();
+    for (int i = 0; i < Names.USER_SHARDS; i++) {
+      String json = ContractJson.write(dev.sftp.contract.UserList.of(shards.get(i)));
+      out.add(new SecretBuilder()
+          .withMetadata(meta(gw, Names.userShardSecret(gw, i), true))
+          .withType("Opaque")
+          .withData(Map.of(Names.userShardFile(i), Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8))))
+          .build());
+    }
+    return out;
+  }
+
+  /** The rendered contract Secret: {@code gateway.json} with the server settings (users live in the shards). */
   public static Secret configSecret(SftpGateway gw, ServerSettings server, List<UserEntry> users) {
     String json = ContractJson.write(GatewayConfig.of(server, users));
     return new SecretBuilder()
@@ -199,6 +235,16 @@ public final class GatewayRender {
         .build();
   }
 
+  static io.fabric8.kubernetes.api.model.Volume configVolume(SftpGateway gw) {
+    var projected = new io.fabric8.kubernetes.api.model.ProjectedVolumeSourceBuilder().withDefaultMode(0440)
+        .addNewSource().withNewSecret().withName(Names.configSecret(gw)).endSecret().endSource()
+        .addNewSource().withNewSecret().withName(Names.hostKeySecret(gw)).endSecret().endSource();
+    for (int i = 0; i < Names.USER_SHARDS; i++) {
+      projected.addNewSource().withNewSecret().withName(Names.userShardSecret(gw, i)).withOptional(true).endSecret().endSource();
+    }
+    return new VolumeBuilder().withName("config").withProjected(projected.build()).build();
+  }
+
   public static Deployment deployment(SftpGateway gw, String image, String configHash) {
     SftpGatewaySpec sp = spec(gw);
     Map<String, String> podLabels = new LinkedHashMap<>();
@@ -253,10 +299,7 @@ public final class GatewayRender {
         .endSecurityContext()
         .withContainers(container)
         .withVolumes(
-            new VolumeBuilder().withName("config").withNewProjected().withDefaultMode(0440)
-                .addNewSource().withNewSecret().withName(Names.configSecret(gw)).endSecret().endSource()
-                .addNewSource().withNewSecret().withName(Names.hostKeySecret(gw)).endSecret().endSource()
-                .endProjected().build(),
+            configVolume(gw),
             new VolumeBuilder().withName("data").withNewPersistentVolumeClaim().withClaimName(Names.claim(gw)).endPersistentVolumeClaim().build(),
             new VolumeBuilder().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("64Mi")).endEmptyDir().build())
         .withNodeSelector(sp.nodeSelector == null ? null : new TreeMap<>(sp.nodeSelector))

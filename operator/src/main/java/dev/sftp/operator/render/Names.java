@@ -43,6 +43,17 @@ public final class Names {
     return gw.getMetadata().getName() + "-config";
   }
 
+  /** Number of user shard Secrets of every gateway; fixed, so that the pod template never changes with users. */
+  public static final int USER_SHARDS = 16;
+
+  public static String userShardSecret(SftpGateway gw, int shard) {
+    return gw.getMetadata().getName() + "-users-" + String.format("%02d", shard);
+  }
+
+  public static String userShardFile(int shard) {
+    return "users-" + String.format("%02d", shard) + ".json";
+  }
+
   public static String pdb(SftpGateway gw) {
     return gw.getMetadata().getName();
   }

@@ -24,13 +24,16 @@ class RenderIT {
     Path config = tmp.resolve("config");
     Render.Result r = Render.render(List.of(Path.of("../examples/quickstart")), config, null);
     assertThat(r.users()).allSatisfy(a -> assertThat(a.reason()).isNull());
-    byte[] first = Files.readAllBytes(config.resolve("gateway.json"));
-    GatewayConfig doc = ContractJson.mapper().readValue(first, GatewayConfig.class);
-    assertThat(doc.users()).extracting(u -> u.name()).containsExactly("demo", "partner");
-    assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("quickstart-demo-password");
+    var loaded = dev.sftp.contract.ConfigDirectory.load(config);
+    assertThat(loaded.userErrors()).isEmpty();
+    assertThat(loaded.users()).extracting(u -> u.name()).containsExactly("demo", "partner");
+    String first = loaded.digest();
+    for (Path f : Files.list(config).toList()) {
+      assertThat(Files.readString(f)).doesNotContain("quickstart-demo-password");
+    }
     // Rendering again changes nothing: same host keys, same hashes, same bytes.
     Render.render(List.of(Path.of("../examples/quickstart")), config, null);
-    assertThat(Files.readAllBytes(config.resolve("gateway.json"))).isEqualTo(first);
+    assertThat(dev.sftp.contract.ConfigDirectory.load(config).digest()).isEqualTo(first);
 
     int port;
     try (ServerSocket s = new ServerSocket(0)) {

@@ -78,9 +78,24 @@ class LiveUserChangesE2EIT {
     Files.move(tmpLink, mount.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** The rendered users of all shards, as one document. */
   GatewayConfig rendered(String ns) throws Exception {
     Secret s = client.secrets().inNamespace(ns).withName("live-config").get();
-    return s == null ? null : ContractJson.mapper().readValue(Base64.getDecoder().decode(s.getData().get("gateway.json")), GatewayConfig.class);
+    if (s == null) {
+      return null;
+    }
+    GatewayConfig main = ContractJson.mapper().readValue(Base64.getDecoder().decode(s.getData().get("gateway.json")), GatewayConfig.class);
+    List<dev.sftp.contract.UserEntry> users = new java.util.ArrayList<>();
+    for (Secret shard : shards(ns)) {
+      for (String v : shard.getData().values()) {
+        users.addAll(ContractJson.mapper().readValue(Base64.getDecoder().decode(v), dev.sftp.contract.UserList.class).users());
+      }
+    }
+    return GatewayConfig.of(main.server(), users);
+  }
+
+  List<Secret> shards(String ns) {
+    return client.secrets().inNamespace(ns).list().getItems().stream().filter(x -> x.getMetadata().getName().startsWith("live-users-")).toList();
   }
 
   /** Waits until the operator rendered what {@code ready} expects, then projects it like the kubelet. */
@@ -89,7 +104,9 @@ class LiveUserChangesE2EIT {
       GatewayConfig c = rendered(ns);
       return c != null && ready.test(c);
     });
-    project(mount, List.of(client.secrets().inNamespace(ns).withName("live-config").get(), client.secrets().inNamespace(ns).withName("live-host-keys").get()));
+    List<Secret> all = new java.util.ArrayList<>(List.of(client.secrets().inNamespace(ns).withName("live-config").get(), client.secrets().inNamespace(ns).withName("live-host-keys").get()));
+    all.addAll(shards(ns));
+    project(mount, all);
   }
 
   static boolean has(GatewayConfig c, String user) {

@@ -79,7 +79,10 @@ class RenderedGatewayE2EIT {
     SftpGateway seen = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
     Secret config = client.secrets().inNamespace(ns).withName("files-config").get();
     Secret keys = client.secrets().inNamespace(ns).withName("files-host-keys").get();
-    Path mount = mountSecrets(Files.createDirectories(tmp.resolve("etc-sftp-gateway")), List.of(config, keys));
+    List<Secret> mounted = new ArrayList<>(List.of(config, keys));
+    client.secrets().inNamespace(ns).list().getItems().stream().filter(x -> x.getMetadata().getName().startsWith("files-users-")).forEach(mounted::add);
+    assertThat(mounted).hasSize(2 + dev.sftp.operator.render.Names.USER_SHARDS);
+    Path mount = mountSecrets(Files.createDirectories(tmp.resolve("etc-sftp-gateway")), mounted);
 
     int port;
     try (ServerSocket s = new ServerSocket(0)) {

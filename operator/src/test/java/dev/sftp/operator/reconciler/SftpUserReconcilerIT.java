@@ -65,8 +65,13 @@ class SftpUserReconcilerIT {
   }
 
   UserEntry renderedUser(String ns, String gw, String login) throws Exception {
-    GatewayConfig c = rendered(ns, gw);
-    return c == null || c.users() == null ? null : c.users().stream().filter(u -> u.name().equals(login)).findFirst().orElse(null);
+    int shard = dev.sftp.operator.render.GatewayRender.shardOf(login);
+    Secret s = client.secrets().inNamespace(ns).withName(gw + "-users-" + String.format("%02d", shard)).get();
+    if (s == null) {
+      return null;
+    }
+    dev.sftp.contract.UserList list = ContractJson.mapper().readValue(Base64.getDecoder().decode(s.getData().get(String.format("users-%02d.json", shard))), dev.sftp.contract.UserList.class);
+    return list.users() == null ? null : list.users().stream().filter(u -> u.name().equals(login)).findFirst().orElse(null);
   }
 
   @Test
@@ -102,8 +107,11 @@ class SftpUserReconcilerIT {
     String hash = renderedUser(ns, "files", "bob").passwordHash();
     assertThat(hash).startsWith("$argon2id$");
     assertThat(PasswordHashes.verify(hash, "first secret")).isTrue();
-    String configJson = new String(Base64.getDecoder().decode(client.secrets().inNamespace(ns).withName("files-config").get().getData().get("gateway.json")));
-    assertThat(configJson).doesNotContain("first secret");
+    for (Secret rendered : client.secrets().inNamespace(ns).list().getItems()) {
+      if (rendered.getMetadata().getName().startsWith("files-")) {
+        rendered.getData().values().forEach(v -> assertThat(new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)).doesNotContain("first secret"));
+      }
+    }
 
     // Rotating the password in the Secret takes effect without touching the SftpUser.
     Secret s = client.secrets().inNamespace(ns).withName("bob-pw").get();
