@@ -39,6 +39,8 @@ import org.junit.jupiter.api.Test;
 class RealApiServerIT {
   static KubernetesClient client;
   static Operator operator;
+  /** Namespaces of this run, so that a server used before does not get in the way. */
+  static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
 
   @BeforeAll
   static void connect() throws Exception {
@@ -48,8 +50,9 @@ class RealApiServerIT {
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))).build();
     for (String f : List.of("sftpgateways.sftp.dev-v1.yml", "sftpusers.sftp.dev-v1.yml")) {
       CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(Files.readString(Path.of("../crds", f)), CustomResourceDefinition.class);
-      // The 1.20 test server silently drops CEL rules (x-kubernetes-validations), which came in 1.25.
-      client.resource(crd).fieldManager("sftp-it").forceConflicts().serverSideApply();
+      // The 1.20 test server drops CEL rules (x-kubernetes-validations, 1.25+) on create; its
+      // server-side apply refuses them, so the CRDs are created, not applied.
+      client.resource(crd).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
       client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
           .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
               && c.getStatus().getConditions().stream().anyMatch(x -> x.getType().equals("Established") && x.getStatus().equals("True")), 60, java.util.concurrent.TimeUnit.SECONDS);
@@ -72,7 +75,8 @@ class RealApiServerIT {
     UserDirectory directory = new UserDirectory(operatorClient);
     // 1.20 has no policy/v1: its PodDisruptionBudget informer cannot start there, the others can.
     final KubernetesClient oc = operatorClient;
-    operator = new Operator(o -> o.withKubernetesClient(oc).withStopOnInformerErrorDuringStartup(false).withCloseClientOnStop(false));
+    operator = new Operator(o -> o.withKubernetesClient(oc).withStopOnInformerErrorDuringStartup(false).withCloseClientOnStop(false)
+        .withCacheSyncTimeout(Duration.ofSeconds(15)));
     operator.register(new SftpGatewayReconciler(oc, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test"));
     operator.register(new SftpUserReconciler(oc, directory));
     operator.start();
@@ -103,25 +107,26 @@ class RealApiServerIT {
 
   @Test
   void theSchemaDefaultsPrunesAndValidates() {
-    namespace("schema");
-    GenericKubernetesResource created = client.resource(raw("schema", "defaults", Map.of("service", Map.of(), "colour", "blue"))).create();
+    String ns = "schema-" + RUN;
+    namespace(ns);
+    GenericKubernetesResource created = client.resource(raw(ns, "defaults", Map.of("service", Map.of(), "colour", "blue"))).create();
     @SuppressWarnings("unchecked")
     Map<String, Object> spec = (Map<String, Object>) created.getAdditionalProperties().get("spec");
     assertThat(spec).containsEntry("replicas", 1).doesNotContainKey("colour");
     assertThat(spec.get("service")).isEqualTo(Map.of("type", "ClusterIP", "port", 22));
-    assertThatThrownBy(() -> client.resource(raw("schema", "bad-replicas", Map.of("replicas", -1))).create())
+    assertThatThrownBy(() -> client.resource(raw(ns, "bad-replicas", Map.of("replicas", -1))).create())
         .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.replicas");
-    assertThatThrownBy(() -> client.resource(raw("schema", "bad-type", Map.of("service", Map.of("type", "Ingress")))).create())
+    assertThatThrownBy(() -> client.resource(raw(ns, "bad-type", Map.of("service", Map.of("type", "Ingress")))).create())
         .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.service.type");
-    assertThatThrownBy(() -> client.resource(raw("schema", "bad-size", Map.of("storage", Map.of("size", "ten gigs")))).create())
+    assertThatThrownBy(() -> client.resource(raw(ns, "bad-size", Map.of("storage", Map.of("size", "ten gigs")))).create())
         .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.storage.size");
-    assertThatThrownBy(() -> client.resource(raw("schema", "bad-port", Map.of("service", Map.of("port", 70000)))).create())
+    assertThatThrownBy(() -> client.resource(raw(ns, "bad-port", Map.of("service", Map.of("port", 70000)))).create())
         .isInstanceOf(KubernetesClientException.class).hasMessageContaining("spec.service.port");
   }
 
   @Test
   void theOperatorAppliesServerSideWritesNothingWhenUnchangedAndDeletionKeepsData() {
-    String ns = "ssa";
+    String ns = "ssa-" + RUN;
     namespace(ns);
     client.resource(raw(ns, "files", Map.of())).create();
     await().atMost(Duration.ofSeconds(60)).until(() -> client.apps().deployments().inNamespace(ns).withName("files").get() != null
@@ -131,7 +136,13 @@ class RealApiServerIT {
       assertThat(m.getManager()).isEqualTo("sftp-operator");
       assertThat(m.getOperation()).isEqualTo("Apply");
     });
-    // No kubelet here: report the Deployment available as a controller would.
+    // No provisioner and no kubelet here: bind the claim and report the Deployment available as
+    // their controllers would. Until then the gateway says why it is not Ready.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.resources(SftpGateway.class).inNamespace(ns).withName("files").get()
+        .getStatus().conditions).anySatisfy(c -> assertThat(c.getReason()).isEqualTo("StorageClaimPending")));
+    var pvc = client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get();
+    pvc.setStatus(new io.fabric8.kubernetes.api.model.PersistentVolumeClaimStatusBuilder().withPhase("Bound").build());
+    client.persistentVolumeClaims().inNamespace(ns).resource(pvc).updateStatus();
     d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration()).withReplicas(1)
         .withUpdatedReplicas(1).withAvailableReplicas(1).withReadyReplicas(1).build());
     client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
