@@ -125,7 +125,7 @@ class RealApiServerIT {
   }
 
   @Test
-  void theOperatorAppliesServerSideWritesNothingWhenUnchangedAndDeletionKeepsData() {
+  void theOperatorAppliesServerSideWritesNothingWhenUnchangedAndDeletionKeepsData() throws Exception {
     String ns = "ssa-" + RUN;
     namespace(ns);
     client.resource(raw(ns, "files", Map.of())).create();
@@ -154,6 +154,17 @@ class RealApiServerIT {
       });
     });
 
+    // A user attaches; the printer columns (computed by the API server) show it all.
+    client.resource(dev.sftp.operator.reconciler.UserFixtures.keyUser(ns, "alice", "files",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS alice")).create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> Integer.valueOf(1).equals(client.resources(SftpGateway.class).inNamespace(ns).withName("files").get().getStatus().users));
+    String table = table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpgateways");
+    System.out.println("kubectl get sftpgateways (server-side table):\n" + table);
+    assertThat(table).contains("Ready=True").contains("Endpoint=files." + ns + ".svc:22").contains("Users=1");
+    String users = table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers");
+    System.out.println("kubectl get sftpusers (server-side table):\n" + users);
+    assertThat(users).contains("Gateway=files").contains("Ready=True").contains("Reason=Attached");
+
     Map<String, String> versions = versions(ns);
     // Touch the Service: the operator reconciles and must find nothing to write.
     client.services().inNamespace(ns).withName("files").edit(s -> {
@@ -169,6 +180,24 @@ class RealApiServerIT {
         && client.services().inNamespace(ns).withName("files").get() == null);
     assertThat(client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get()).isNotNull();
     assertThat(client.secrets().inNamespace(ns).withName("files-host-keys").get()).isNotNull();
+  }
+
+  /** The API server's own table rendering (what kubectl get prints), as "Column=value" cells. */
+  static String table(String path) throws Exception {
+    var http = client.getHttpClient();
+    var req = http.newHttpRequestBuilder().uri(client.getConfiguration().getMasterUrl().replaceAll("/$", "") + path)
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").build();
+    var resp = http.sendAsync(req, String.class).get(30, java.util.concurrent.TimeUnit.SECONDS);
+    var node = client.getKubernetesSerialization().unmarshal(resp.body(), com.fasterxml.jackson.databind.JsonNode.class);
+    StringBuilder sb = new StringBuilder();
+    var cols = node.path("columnDefinitions");
+    for (var row : node.path("rows")) {
+      for (int i = 0; i < cols.size(); i++) {
+        sb.append(cols.get(i).path("name").asText()).append('=').append(row.path("cells").get(i).asText()).append("  ");
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
   }
 
   static Map<String, String> versions(String ns) {
