@@ -185,20 +185,23 @@ class LiveUserChangesE2EIT {
       long added = until(port, kh, "newbie", k1, true);
 
       // Key rotated: the old key stops working, the new one works.
-      SftpUser u = client.resources(SftpUser.class).inNamespace(ns).withName("newbie").get();
-      u.getSpec().publicKeys = List.of(pub(k2));
-      u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
-      client.resources(SftpUser.class).inNamespace(ns).resource(u).update();
+      String k2pub = pub(k2);
+      client.resources(SftpUser.class).inNamespace(ns).withName("newbie").edit(u -> {
+        u.getSpec().publicKeys = List.of(k2pub);
+        u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
+        return u;
+      });
       String k2line = pub(k2);
       renderAndProject(ns, mount, c -> c.users().stream().anyMatch(x -> x.name().equals("newbie") && x.authorizedKeys().contains(k2line)));
       long rotated = until(port, kh, "newbie", k2, true);
       assertThat(login(port, kh, "newbie", k1)).isNotZero();
 
       // Disabled.
-      u = client.resources(SftpUser.class).inNamespace(ns).withName("newbie").get();
-      u.getSpec().disabled = true;
-      u.getMetadata().setGeneration(u.getMetadata().getGeneration() + 1);
-      client.resources(SftpUser.class).inNamespace(ns).resource(u).update();
+      client.resources(SftpUser.class).inNamespace(ns).withName("newbie").edit(u -> {
+        u.getSpec().disabled = true;
+        u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
+        return u;
+      });
       renderAndProject(ns, mount, c -> c.users().stream().anyMatch(x -> x.name().equals("newbie") && x.disabled()));
       long disabled = until(port, kh, "newbie", k2, false);
 

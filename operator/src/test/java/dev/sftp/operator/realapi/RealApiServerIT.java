@@ -45,7 +45,7 @@ class RealApiServerIT {
   @BeforeAll
   static void connect() throws Exception {
     String kubeconfig = System.getenv("SFTP_IT_KUBECONFIG");
-    Assumptions.assumeTrue(kubeconfig != null && Files.exists(Path.of(kubeconfig)),
+    Assumptions.assumeTrue(kubeconfig != null && !kubeconfig.isBlank() && Files.isRegularFile(Path.of(kubeconfig)),
         "SFTP_IT_KUBECONFIG names no kubeconfig: .ci/run starts a real API server for this test");
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))).build();
     for (String f : List.of("sftpgateways.sftp.dev-v1.yml", "sftpusers.sftp.dev-v1.yml")) {

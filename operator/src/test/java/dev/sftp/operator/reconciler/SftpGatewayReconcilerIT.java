@@ -177,12 +177,15 @@ class SftpGatewayReconcilerIT {
     client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "roll")).create();
     await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("roll").get() != null);
     String before = client.apps().deployments().inNamespace(ns).withName("roll").get().getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash");
-    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("roll").get();
-    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
-    gw.getSpec().server.banner = "Authorised use only";
-    // The API server bumps the generation on a spec change; the mock server stores what it is sent.
-    gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() == null ? 2L : gw.getMetadata().getGeneration() + 1);
-    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
+    // Change the spec once the operator has settled (its status write must not race the edit).
+    await().atMost(Duration.ofSeconds(30)).until(() -> ready(ns, "roll") != null && "DeploymentUnavailable".equals(ready(ns, "roll").getReason()));
+    client.resources(SftpGateway.class).inNamespace(ns).withName("roll").edit(gw -> {
+      gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+      gw.getSpec().server.banner = "Authorised use only";
+      // The API server bumps the generation on a spec change; the mock server stores what it is sent.
+      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() == null ? 2L : gw.getMetadata().getGeneration() + 1);
+      return gw;
+    });
     await().atMost(Duration.ofSeconds(30)).until(() -> !before.equals(client.apps().deployments().inNamespace(ns).withName("roll").get()
         .getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash")));
     client.resources(SftpGateway.class).inNamespace(ns).withName("roll").delete();

@@ -123,11 +123,12 @@ class SftpUserReconcilerIT {
     });
     String rotated = renderedUser(ns, "files", "bob").passwordHash();
     // Unchanged since: the same hash is kept (no churn).
-    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
-    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
-    gw.getSpec().server.banner = "poke";
-    gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
-    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
+      gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+      gw.getSpec().server.banner = "poke";
+      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+      return gw;
+    });
     await().atMost(Duration.ofSeconds(30)).until(() -> "poke".equals(rendered(ns, "files").server().banner()));
     assertThat(renderedUser(ns, "files", "bob").passwordHash()).isEqualTo(rotated);
   }
@@ -165,11 +166,12 @@ class SftpUserReconcilerIT {
     guest.getSpec().gateway.namespace = ns;
     client.resources(SftpUser.class).inNamespace("u-other").resource(guest).create();
     awaitReason("u-other", "guest", "NamespaceNotAllowed");
-    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
-    gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
-    gw.getSpec().users.allowedNamespaces = List.of("u-other");
-    gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
-    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).update();
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
+      gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
+      gw.getSpec().users.allowedNamespaces = List.of("u-other");
+      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+      return gw;
+    });
     awaitReason("u-other", "guest", "Attached");
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(renderedUser(ns, "files", "guest")).isNotNull());
     assertThat(renderedUser(ns, "files", "guest").home()).isEqualTo("u-other/guest");
