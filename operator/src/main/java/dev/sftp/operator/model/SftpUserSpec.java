@@ -49,8 +49,6 @@ public class SftpUserSpec {
   @JsonPropertyDescription("RFC 3339 time after which logins are refused.")
   public String expiresAt;
 
-  @JsonPropertyDescription("Optional quota.")
-  public QuotaSpec quota;
 
   /** Which gateway. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -103,14 +101,5 @@ public class SftpUserSpec {
     public List<@Pattern("^(list|read|write|delete|rename|mkdir|setstat|symlink)$") String> permissions;
   }
 
-  /** Limits of the home. */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  public static class QuotaSpec {
-    @Pattern("^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
-    public String bytes;
-
-    @io.fabric8.generator.annotation.Min(0)
-    public Long files;
-  }
 
 }

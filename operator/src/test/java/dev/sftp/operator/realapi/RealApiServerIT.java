@@ -161,9 +161,9 @@ class RealApiServerIT {
     String table = table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpgateways");
     System.out.println("kubectl get sftpgateways (server-side table):\n" + table);
     assertThat(table).contains("Ready=True").contains("Endpoint=files." + ns + ".svc:22").contains("Users=1");
-    String users = table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers");
-    System.out.println("kubectl get sftpusers (server-side table):\n" + users);
-    assertThat(users).contains("Gateway=files").contains("Ready=True").contains("Reason=Attached");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers")).contains("Gateway=files").contains("Ready=True").contains("Reason=Attached"));
+    System.out.println("kubectl get sftpusers (server-side table):\n" + table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers"));
 
     Map<String, String> versions = versions(ns);
     // Touch the Service: the operator reconciles and must find nothing to write.
