@@ -88,7 +88,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       message = "SftpGateway " + gwNs + "/" + u.getSpec().gateway.name + " does not exist (spec.gateway)";
     } else {
       List<SftpUser> candidates = ctx.getPrimaryCache().list().filter(x -> UserDirectory.names(x, gw)).toList();
-      UserDirectory.Attachment mine = directory.attach(gw, candidates, UserDirectory.existingHashes(client, gw)).stream()
+      UserDirectory.Attachment mine = directory.attach(gw, candidates, () -> UserDirectory.existingHashes(client, gw)).stream()
           .filter(a -> a.user().getMetadata().getUid() != null && a.user().getMetadata().getUid().equals(u.getMetadata().getUid())
               || a.user().getMetadata().getName().equals(u.getMetadata().getName()) && a.user().getMetadata().getNamespace().equals(ns))
           .findFirst().orElse(null);

@@ -68,6 +68,25 @@ public class UserDirectory {
 
   /** Every user that names the gateway, with its outcome, in a stable order. */
   public List<Attachment> attach(SftpGateway gw, Collection<SftpUser> candidates, Map<String, String> existingHashes) {
+    return attach(gw, candidates, () -> existingHashes);
+  }
+
+  /**
+   * As {@link #attach(SftpGateway, Collection, Map)}, reading the rendered hashes only if a plain
+   * password is met that this process has not hashed before (after a restart).
+   */
+  public List<Attachment> attach(SftpGateway gw, Collection<SftpUser> candidates, java.util.function.Supplier<Map<String, String>> existingHashes) {
+    java.util.function.Supplier<Map<String, String>> once = new java.util.function.Supplier<>() {
+      Map<String, String> value;
+
+      @Override
+      public Map<String, String> get() {
+        if (value == null) {
+          value = existingHashes.get();
+        }
+        return value;
+      }
+    };
     List<SftpUser> users = candidates.stream().filter(u -> names(u, gw))
         .sorted(Comparator.comparing((SftpUser u) -> String.valueOf(u.getMetadata().getCreationTimestamp()))
             .thenComparing(u -> u.getMetadata().getNamespace())
@@ -81,7 +100,7 @@ public class UserDirectory {
             + " does not admit users from namespace " + u.getMetadata().getNamespace() + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
         continue;
       }
-      Resolution r = UserResolver.resolve(u, lookup, (user, plain) -> hash(user, plain, existingHashes), Instant.now());
+      Resolution r = UserResolver.resolve(u, lookup, (user, plain) -> hash(user, plain, once), Instant.now());
       if (r.entry() == null) {
         out.add(new Attachment(u, r, r.reason(), r.message()));
         continue;
@@ -146,17 +165,18 @@ public class UserDirectory {
     };
   }
 
-  String hash(SftpUser u, String plain, Map<String, String> existingHashes) {
+  String hash(SftpUser u, String plain, java.util.function.Supplier<Map<String, String>> existingHashes) {
     String key = u.getMetadata().getUid() != null ? u.getMetadata().getUid() : u.getMetadata().getNamespace() + "/" + u.getMetadata().getName();
     String digest = digest(key + "\u0000" + plain);
-    String[] cached = hashes.get(key);
-    if (cached != null && cached[0].equals(digest)) {
-      return cached[1];
-    }
-    String existing = existingHashes.get(UserResolver.username(u));
-    String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
-    hashes.put(key, new String[] {digest, h});
-    return h;
+    // compute() serialises both reconcilers on the same user: one hash per password, never two.
+    return hashes.compute(key, (k, cached) -> {
+      if (cached != null && cached[0].equals(digest)) {
+        return cached;
+      }
+      String existing = existingHashes.get().get(UserResolver.username(u));
+      String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
+      return new String[] {digest, h};
+    })[1];
   }
 
   /** name → hash of the users in a rendered Secret (a user shard), to reuse hashes across restarts. */

@@ -186,10 +186,14 @@ class LiveUserChangesE2EIT {
 
       // Key rotated: the old key stops working, the new one works.
       String k2pub = pub(k2);
-      client.resources(SftpUser.class).inNamespace(ns).withName("newbie").edit(u -> {
-        u.getSpec().publicKeys = List.of(k2pub);
-        u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
-        return u;
+      // The operator writes status concurrently: retry the edit on a 409 conflict.
+      await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+        client.resources(SftpUser.class).inNamespace(ns).withName("newbie").edit(u -> {
+          u.getSpec().publicKeys = List.of(k2pub);
+          u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
+          return u;
+        });
+        return true;
       });
       String k2line = pub(k2);
       renderAndProject(ns, mount, c -> c.users().stream().anyMatch(x -> x.name().equals("newbie") && x.authorizedKeys().contains(k2line)));
@@ -197,10 +201,14 @@ class LiveUserChangesE2EIT {
       assertThat(login(port, kh, "newbie", k1)).isNotZero();
 
       // Disabled.
-      client.resources(SftpUser.class).inNamespace(ns).withName("newbie").edit(u -> {
-        u.getSpec().disabled = true;
-        u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
-        return u;
+      // The operator writes status concurrently: retry the edit on a 409 conflict.
+      await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+        client.resources(SftpUser.class).inNamespace(ns).withName("newbie").edit(u -> {
+          u.getSpec().disabled = true;
+          u.getMetadata().setGeneration(u.getMetadata().getGeneration() == null ? 2L : u.getMetadata().getGeneration() + 1);
+          return u;
+        });
+        return true;
       });
       renderAndProject(ns, mount, c -> c.users().stream().anyMatch(x -> x.name().equals("newbie") && x.disabled()));
       long disabled = until(port, kh, "newbie", k2, false);

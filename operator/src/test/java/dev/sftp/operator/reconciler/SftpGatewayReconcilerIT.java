@@ -179,12 +179,16 @@ class SftpGatewayReconcilerIT {
     String before = client.apps().deployments().inNamespace(ns).withName("roll").get().getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash");
     // Change the spec once the operator has settled (its status write must not race the edit).
     await().atMost(Duration.ofSeconds(30)).until(() -> ready(ns, "roll") != null && "DeploymentUnavailable".equals(ready(ns, "roll").getReason()));
-    client.resources(SftpGateway.class).inNamespace(ns).withName("roll").edit(gw -> {
-      gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
-      gw.getSpec().server.banner = "Authorised use only";
-      // The API server bumps the generation on a spec change; the mock server stores what it is sent.
-      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() == null ? 2L : gw.getMetadata().getGeneration() + 1);
-      return gw;
+    // The operator writes status concurrently: retry the edit on a 409 conflict.
+    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+      client.resources(SftpGateway.class).inNamespace(ns).withName("roll").edit(gw -> {
+        gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+        gw.getSpec().server.banner = "Authorised use only";
+        // The API server bumps the generation on a spec change; the mock server stores what it is sent.
+        gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() == null ? 2L : gw.getMetadata().getGeneration() + 1);
+        return gw;
+      });
+      return true;
     });
     await().atMost(Duration.ofSeconds(30)).until(() -> !before.equals(client.apps().deployments().inNamespace(ns).withName("roll").get()
         .getSpec().getTemplate().getMetadata().getAnnotations().get("sftp.dev/config-hash")));

@@ -123,11 +123,15 @@ class SftpUserReconcilerIT {
     });
     String rotated = renderedUser(ns, "files", "bob").passwordHash();
     // Unchanged since: the same hash is kept (no churn).
-    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
-      gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
-      gw.getSpec().server.banner = "poke";
-      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
-      return gw;
+    // The operator writes status concurrently: retry the edit on a 409 conflict.
+    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+      client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
+        gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+        gw.getSpec().server.banner = "poke";
+        gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+        return gw;
+      });
+      return true;
     });
     await().atMost(Duration.ofSeconds(30)).until(() -> "poke".equals(rendered(ns, "files").server().banner()));
     assertThat(renderedUser(ns, "files", "bob").passwordHash()).isEqualTo(rotated);
@@ -166,11 +170,15 @@ class SftpUserReconcilerIT {
     guest.getSpec().gateway.namespace = ns;
     client.resources(SftpUser.class).inNamespace("u-other").resource(guest).create();
     awaitReason("u-other", "guest", "NamespaceNotAllowed");
-    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
-      gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
-      gw.getSpec().users.allowedNamespaces = List.of("u-other");
-      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
-      return gw;
+    // The operator writes status concurrently: retry the edit on a 409 conflict.
+    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+      client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
+        gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
+        gw.getSpec().users.allowedNamespaces = List.of("u-other");
+        gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+        return gw;
+      });
+      return true;
     });
     awaitReason("u-other", "guest", "Attached");
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(renderedUser(ns, "files", "guest")).isNotNull());
