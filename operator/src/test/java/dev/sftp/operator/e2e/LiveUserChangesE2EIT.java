@@ -45,7 +45,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LiveUserChangesE2EIT {
   @Inject KubernetesClient client;
   @TempDir Path tmp;
-  int generation;
 
   Path keygen(String name) throws Exception {
     Path k = tmp.resolve(name);
@@ -57,28 +56,6 @@ class LiveUserChangesE2EIT {
     return Files.readString(Path.of(key + ".pub")).trim();
   }
 
-  /** Writes the Secrets into a fresh timestamped directory and swaps ..data to it, atomically. */
-  void project(Path mount, List<Secret> secrets) throws Exception {
-    Path data = mount.resolve("..2026_11_25_12_00_00." + (++generation));
-    Files.createDirectories(data);
-    for (Secret s : secrets) {
-      for (Map.Entry<String, String> e : s.getData().entrySet()) {
-        Path f = data.resolve(e.getKey());
-        Files.write(f, Base64.getDecoder().decode(e.getValue()));
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("r--r-----"));
-        Path link = mount.resolve(e.getKey());
-        if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          Files.createSymbolicLink(link, Path.of("..data").resolve(e.getKey()));
-        }
-      }
-    }
-    Path tmpLink = mount.resolve("..data_tmp");
-    Files.deleteIfExists(tmpLink);
-    Files.createSymbolicLink(tmpLink, data.getFileName());
-    Files.move(tmpLink, mount.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  /** The rendered users of all shards, as one document. */
   GatewayConfig rendered(String ns) throws Exception {
     Secret s = client.secrets().inNamespace(ns).withName("live-config").get();
     if (s == null) {
@@ -99,14 +76,14 @@ class LiveUserChangesE2EIT {
   }
 
   /** Waits until the operator rendered what {@code ready} expects, then projects it like the kubelet. */
-  void renderAndProject(String ns, Path mount, Predicate<GatewayConfig> ready) throws Exception {
+  void renderAndProject(String ns, SecretVolume mount, Predicate<GatewayConfig> ready) throws Exception {
     await().atMost(Duration.ofSeconds(30)).until(() -> {
       GatewayConfig c = rendered(ns);
       return c != null && ready.test(c);
     });
     List<Secret> all = new java.util.ArrayList<>(List.of(client.secrets().inNamespace(ns).withName("live-config").get(), client.secrets().inNamespace(ns).withName("live-host-keys").get()));
     all.addAll(shards(ns));
-    project(mount, all);
+    mount.project(all);
   }
 
   static boolean has(GatewayConfig c, String user) {
@@ -144,7 +121,7 @@ class LiveUserChangesE2EIT {
     Path k1 = keygen("newbie1");
     Path k2 = keygen("newbie2");
     client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "steady", "live", pub(steadyKey))).create();
-    Path mount = Files.createDirectories(tmp.resolve("mount"));
+    SecretVolume mount = new SecretVolume(tmp.resolve("mount"));
     renderAndProject(ns, mount, c -> has(c, "steady"));
     await().atMost(Duration.ofSeconds(30)).until(() -> {
       SftpGateway g = client.resources(SftpGateway.class).inNamespace(ns).withName("live").get();
@@ -157,7 +134,7 @@ class LiveUserChangesE2EIT {
       port = s.getLocalPort();
     }
     Path log = tmp.resolve("gateway.log");
-    Process gateway = new ProcessBuilder("java", "-Dgateway.config-dir=" + mount, "-Dgateway.host=127.0.0.1", "-Dgateway.port=" + port,
+    Process gateway = new ProcessBuilder("java", "-Dgateway.config-dir=" + mount.path(), "-Dgateway.host=127.0.0.1", "-Dgateway.port=" + port,
         "-Dgateway.data-root=" + Files.createDirectories(tmp.resolve("data")), "-Dquarkus.management.port=0", "-jar", RenderedGatewayE2EIT.JAR.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Process upload = null;

@@ -17,12 +17,9 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,22 +35,6 @@ class RenderedGatewayE2EIT {
 
   @Inject KubernetesClient client;
   @TempDir Path tmp;
-
-  /** Writes the Secrets' data as a projected Secret volume looks: a timestamped dir, ..data, links, 0440. */
-  static Path mountSecrets(Path mount, List<Secret> secrets) throws IOException {
-    Path data = mount.resolve("..2026_11_25_12_00_00.000000001");
-    Files.createDirectories(data);
-    for (Secret s : secrets) {
-      for (Map.Entry<String, String> e : s.getData().entrySet()) {
-        Path f = data.resolve(e.getKey());
-        Files.write(f, Base64.getDecoder().decode(e.getValue()));
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("r--r-----"));
-        Files.createSymbolicLink(mount.resolve(e.getKey()), Path.of("..data").resolve(e.getKey()));
-      }
-    }
-    Files.createSymbolicLink(mount.resolve("..data"), data.getFileName());
-    return mount;
-  }
 
   @Test
   void theGatewayServesWhatTheOperatorRenderedWithTheHostKeysTheStatusReports() throws Exception {
@@ -82,7 +63,9 @@ class RenderedGatewayE2EIT {
     List<Secret> mounted = new ArrayList<>(List.of(config, keys));
     client.secrets().inNamespace(ns).list().getItems().stream().filter(x -> x.getMetadata().getName().startsWith("files-users-")).forEach(mounted::add);
     assertThat(mounted).hasSize(2 + dev.sftp.operator.render.Names.USER_SHARDS);
-    Path mount = mountSecrets(Files.createDirectories(tmp.resolve("etc-sftp-gateway")), mounted);
+    SecretVolume volume = new SecretVolume(tmp.resolve("etc-sftp-gateway"));
+    volume.project(mounted);
+    Path mount = volume.path();
 
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
