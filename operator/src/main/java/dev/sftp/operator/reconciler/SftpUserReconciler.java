@@ -87,7 +87,11 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       reason = "GatewayNotFound";
       message = "SftpGateway " + gwNs + "/" + u.getSpec().gateway.name + " does not exist (spec.gateway)";
     } else {
-      List<SftpUser> candidates = ctx.getPrimaryCache().list().filter(x -> UserDirectory.names(x, gw)).toList();
+      // Only users with the same login can conflict with this one: resolve just those (O(1) per
+      // user instead of every user of the gateway each time).
+      String login = UserResolver.username(u);
+      List<SftpUser> candidates = ctx.getPrimaryCache().list()
+          .filter(x -> UserDirectory.names(x, gw) && login.equals(UserResolver.username(x))).toList();
       UserDirectory.Attachment mine = directory.attach(gw, candidates, () -> UserDirectory.existingHashes(client, gw)).stream()
           .filter(a -> a.user().getMetadata().getUid() != null && a.user().getMetadata().getUid().equals(u.getMetadata().getUid())
               || a.user().getMetadata().getName().equals(u.getMetadata().getName()) && a.user().getMetadata().getNamespace().equals(ns))
