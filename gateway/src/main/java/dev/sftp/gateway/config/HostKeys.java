@@ -103,13 +103,11 @@ public final class HostKeys {
   public static List<String> generateMissing(Path dir) throws IOException {
     Files.createDirectories(dir);
     List<String> names = new ArrayList<>();
-    generate(dir, "ssh_host_ed25519_key", KeyPairProvider_ED25519, 256, names);
+    generate(dir, "ssh_host_ed25519_key", "ssh-ed25519", 256, names);
     generate(dir, "ssh_host_ecdsa_key", "ecdsa-sha2-nistp256", 256, names);
     generate(dir, "ssh_host_rsa_key", "ssh-rsa", 3072, names);
     return names;
   }
-
-  private static final String KeyPairProvider_ED25519 = "ssh-ed25519";
 
   private static void generate(Path dir, String name, String type, int bits, List<String> names) throws IOException {
     Path file = dir.resolve(name);

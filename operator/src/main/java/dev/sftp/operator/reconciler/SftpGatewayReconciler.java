@@ -110,7 +110,6 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   public UpdateControl<SftpGateway> reconcile(SftpGateway gw, Context<SftpGateway> ctx) {
     String ns = gw.getMetadata().getNamespace();
     String id = ns + "/" + gw.getMetadata().getName();
-    Long generation = gw.getMetadata().getGeneration();
     Outcome outcome = new Outcome();
 
     // 1. Host keys.
@@ -253,7 +252,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       st.knownHosts = HostKeyMaterial.knownHosts(host, port, keys);
     }
     st.users = outcome.users != null ? outcome.users : old == null ? null : old.users;
-    if (outcome.reason != null && !outcome.reason.equals(readyReason(old))) {
+    if (outcome.reason != null && !outcome.reason.equals(Conditions.reason(old == null ? null : old.conditions, Conditions.READY))) {
       Events.warning(client, gw, outcome.reason, outcome.message);
     }
     if (old != null && sameStatus(old, st)) {
@@ -262,13 +261,6 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     gw.setStatus(st);
     LOG.infof("%s/%s: Ready=%s%s", gw.getMetadata().getNamespace(), gw.getMetadata().getName(), outcome.reason == null, outcome.reason == null ? "" : " (" + outcome.reason + ")");
     return UpdateControl.patchStatus(gw);
-  }
-
-  static String readyReason(SftpGatewayStatus st) {
-    if (st == null || st.conditions == null) {
-      return null;
-    }
-    return st.conditions.stream().filter(c -> Conditions.READY.equals(c.getType())).map(Condition::getReason).findFirst().orElse(null);
   }
 
   static String endpointHost(SftpGateway gw, Service service) {

@@ -121,8 +121,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     }
     st.observedSecrets = observed.isEmpty() ? null : observed;
     boolean failing = reason != null && !reason.equals("Disabled") && !reason.equals("Expired");
-    String oldReason = old == null || old.conditions == null ? null
-        : old.conditions.stream().filter(c -> Conditions.READY.equals(c.getType())).map(Condition::getReason).findFirst().orElse(null);
+    String oldReason = Conditions.reason(old == null ? null : old.conditions, Conditions.READY);
     if (failing && !reason.equals(oldReason)) {
       Events.warning(client, u, reason, message);
     }

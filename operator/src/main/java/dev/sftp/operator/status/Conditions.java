@@ -36,6 +36,14 @@ public final class Conditions {
     return out;
   }
 
+  /** The reason of the condition of a type, or null. */
+  public static String reason(List<Condition> conditions, String type) {
+    if (conditions == null) {
+      return null;
+    }
+    return conditions.stream().filter(c -> type.equals(c.getType())).map(Condition::getReason).findFirst().orElse(null);
+  }
+
   /** Equal but for transition times. */
   public static boolean sameIgnoringTime(List<Condition> a, List<Condition> b) {
     if (a == null || b == null || a.size() != b.size()) {
