@@ -45,6 +45,17 @@ public final class ConfigDirectory {
    * @throws ContractException when {@value #MAIN_FILE} is missing, not JSON or invalid as a whole
    */
   public static Loaded load(Path dir) throws ContractException {
+    return load(dir, null);
+  }
+
+  /**
+   * As {@link #load(Path)}, but with the user lists given by file name and content instead of
+   * read from the directory's {@code users-*.json} files (when the gateway follows its Secrets
+   * through the Kubernetes API rather than through the mounted volume).
+   *
+   * @param userLists file name → content, or null to read the directory's files
+   */
+  public static Loaded load(Path dir, Map<String, byte[]> userLists) throws ContractException {
     MessageDigest digest = sha256();
     Path main = dir.resolve(MAIN_FILE);
     JsonNode root = readTree(main, digest);
@@ -66,11 +77,15 @@ public final class ConfigDirectory {
     List<ValidationError> userErrors = new ArrayList<>();
     Map<String, List<Candidate>> byName = new HashMap<>();
     collect(root, "", byName, userErrors);
-    for (Path list : userLists(dir)) {
-      String prefix = list.getFileName() + " ";
+    Map<String, byte[]> lists = userLists != null ? new java.util.TreeMap<>(userLists) : readUserLists(dir);
+    for (Map.Entry<String, byte[]> list : lists.entrySet()) {
+      if (!list.getKey().startsWith(USER_LIST_PREFIX) || !list.getKey().endsWith(USER_LIST_SUFFIX)) {
+        continue;
+      }
+      String prefix = list.getKey() + " ";
       JsonNode doc;
       try {
-        doc = readTree(list, digest);
+        doc = parse(list.getKey(), list.getValue(), digest);
       } catch (ContractException e) {
         for (ValidationError err : e.errors()) {
           userErrors.add(new ValidationError(prefix + err.path(), err.message()));
@@ -126,14 +141,22 @@ public final class ConfigDirectory {
     }
   }
 
-  private static List<Path> userLists(Path dir) {
-    List<Path> out = new ArrayList<>();
+  private static Map<String, byte[]> readUserLists(Path dir) throws ContractException {
+    Map<String, byte[]> out = new java.util.TreeMap<>();
+    List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, USER_LIST_PREFIX + "*" + USER_LIST_SUFFIX)) {
-      ds.forEach(out::add);
+      ds.forEach(files::add);
     } catch (IOException e) {
       return out;
     }
-    out.sort(null);
+    for (Path f : files) {
+      try {
+        out.put(f.getFileName().toString(), Files.readAllBytes(f));
+      } catch (IOException e) {
+        // A file that vanished between listing and reading (a volume swap): read it next time.
+        continue;
+      }
+    }
     return out;
   }
 
@@ -144,15 +167,19 @@ public final class ConfigDirectory {
     } catch (IOException e) {
       throw new ContractException(file.toString(), List.of(new ValidationError("$", "cannot read the file: " + e)));
     }
-    digest.update(file.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return parse(file.toString(), bytes, digest);
+  }
+
+  private static JsonNode parse(String file, byte[] bytes, MessageDigest digest) throws ContractException {
+    digest.update(Path.of(file).getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     digest.update(bytes);
     try {
       return ContractJson.mapper().readTree(bytes);
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new ContractException(file.toString(), List.of(new ValidationError("$", "not valid JSON" + where + ": " + e.getOriginalMessage())));
+      throw new ContractException(file, List.of(new ValidationError("$", "not valid JSON" + where + ": " + e.getOriginalMessage())));
     } catch (IOException e) {
-      throw new ContractException(file.toString(), List.of(new ValidationError("$", "cannot read the file: " + e)));
+      throw new ContractException(file, List.of(new ValidationError("$", "cannot read the file: " + e)));
     }
   }
 

@@ -31,6 +31,14 @@ public class GatewayMain implements QuarkusApplication {
   @ConfigProperty(name = "gateway.data-root")
   Optional<String> dataRoot;
 
+  /** The gateway's namespace, to follow its user Secrets through the Kubernetes API. */
+  @ConfigProperty(name = "gateway.kubernetes.namespace")
+  Optional<String> kubeNamespace;
+
+  /** The Secrets (names) that hold the user lists; with the namespace, enables following them. */
+  @ConfigProperty(name = "gateway.kubernetes.user-secrets")
+  Optional<java.util.List<String>> userSecrets;
+
   @Override
   public int run(String... args) throws Exception {
     Path dir = Path.of(configDir);
@@ -46,6 +54,9 @@ public class GatewayMain implements QuarkusApplication {
       return 2;
     }
     try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval)) {
+      if (local == null && kubeNamespace.isPresent() && userSecrets.isPresent() && !userSecrets.get().isEmpty()) {
+        server.followSecrets(new dev.sftp.gateway.config.SecretWatch.Settings(null, kubeNamespace.get(), userSecrets.get()));
+      }
       try {
         server.start();
       } catch (ContractException e) {

@@ -10,6 +10,7 @@ import dev.sftp.gateway.audit.AuditSftpListener;
 import dev.sftp.gateway.auth.GatewayAuthenticator;
 import dev.sftp.gateway.auth.UserRegistry;
 import dev.sftp.gateway.config.HostKeys;
+import dev.sftp.gateway.config.SecretWatch;
 import dev.sftp.gateway.config.HostKeys.HostKey;
 import dev.sftp.gateway.fs.ConfinedFileSystemAccessor;
 import dev.sftp.gateway.fs.HomeFileSystemFactory;
@@ -77,11 +78,21 @@ public class GatewayServer implements AutoCloseable {
   private List<HostKey> hostKeys = List.of();
   private String digest;
   private ScheduledExecutorService reloader;
+  private SecretWatch.Settings watchSettings;
+  private SecretWatch watch;
 
   public GatewayServer(Path configDir, Overrides overrides, Duration reloadInterval) {
     this.configDir = configDir.toAbsolutePath();
     this.overrides = overrides;
     this.reloadInterval = reloadInterval;
+  }
+
+  /**
+   * Follow the user Secrets through the Kubernetes API too (call before {@link #start()}): a
+   * change is applied as soon as the API reports it, not when the kubelet refreshes the volume.
+   */
+  public synchronized void followSecrets(SecretWatch.Settings settings) {
+    this.watchSettings = settings;
   }
 
   /**
@@ -145,20 +156,30 @@ public class GatewayServer implements AutoCloseable {
     sshd.start();
     LOG.info("SFTP gateway listening on " + sshd.getHost() + ":" + port() + " with " + registry.all().size() + " users");
 
-    if (!reloadInterval.isZero()) {
+    if (!reloadInterval.isZero() || watchSettings != null) {
       reloader = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "config-reload");
         t.setDaemon(true);
         return t;
       });
+    }
+    if (!reloadInterval.isZero()) {
       long ms = reloadInterval.toMillis();
       reloader.scheduleWithFixedDelay(this::reloadQuietly, ms, ms, TimeUnit.MILLISECONDS);
+    }
+    if (watchSettings != null) {
+      ScheduledExecutorService r = reloader;
+      watch = new SecretWatch(watchSettings.client(), watchSettings.namespace(), watchSettings.secrets(), () -> {
+        if (!r.isShutdown()) {
+          r.execute(this::reloadQuietly);
+        }
+      });
     }
   }
 
   /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
   public synchronized boolean reload() throws ContractException {
-    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir);
+    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir, watch == null ? null : watch.snapshot());
     if (loaded.digest().equals(digest)) {
       return false;
     }
@@ -210,6 +231,9 @@ public class GatewayServer implements AutoCloseable {
   public synchronized void close() throws IOException {
     if (reloader != null) {
       reloader.shutdownNow();
+    }
+    if (watch != null) {
+      watch.close();
     }
     if (sshd != null) {
       sshd.stop(true);

@@ -55,6 +55,11 @@ public final class TestGateway implements AutoCloseable {
   }
 
   public static TestGateway start(Path root, ServerSettings settings, UserEntry... users) {
+    return start(root, settings, null, users);
+  }
+
+  /** As {@link #start(Path, ServerSettings, UserEntry...)}, also following user Secrets through an API. */
+  public static TestGateway start(Path root, ServerSettings settings, dev.sftp.gateway.config.SecretWatch.Settings watch, UserEntry... users) {
     TestGateway gw = new TestGateway(root, settings, List.of(users));
     try {
       Files.createDirectories(gw.configDir.resolve("keys"));
@@ -63,6 +68,9 @@ public final class TestGateway implements AutoCloseable {
       gw.writeConfig();
       // Reloads are driven by the tests (reloadNow) so that they never wait on a timer.
       gw.server = new GatewayServer(gw.configDir, new GatewayServer.Overrides("127.0.0.1", 0), Duration.ZERO);
+      if (watch != null) {
+        gw.server.followSecrets(watch);
+      }
       gw.server.start();
       StringBuilder kh = new StringBuilder();
       gw.server.hostKeys().forEach(k -> kh.append("[127.0.0.1]:").append(gw.port()).append(' ').append(PublicKeyEntry.toString(k.publicKey())).append('\n'));

@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -64,7 +66,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   @Override
   public List<EventSource<?, SftpGateway>> prepareEventSources(EventSourceContext<SftpGateway> context) {
     List<EventSource<?, SftpGateway>> sources = new ArrayList<>();
-    for (Class<? extends HasMetadata> type : List.of(Deployment.class, Service.class, PersistentVolumeClaim.class, ServiceAccount.class, PodDisruptionBudget.class)) {
+    for (Class<? extends HasMetadata> type : List.of(Deployment.class, Service.class, PersistentVolumeClaim.class, ServiceAccount.class, Role.class, RoleBinding.class, PodDisruptionBudget.class)) {
       sources.add(owned(type, context));
     }
     // Secrets: the operator's own (labelled) and the user's host key Secrets (referenced by name).
@@ -172,6 +174,8 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       applier.apply(shards.get(i), currentShards.get(i));
     }
     applier.apply(GatewayRender.serviceAccount(gw), cached(ctx, ServiceAccount.class, Names.serviceAccount(gw), ns));
+    applier.apply(GatewayRender.gatewayRole(gw), cached(ctx, Role.class, Names.serviceAccount(gw), ns));
+    applier.apply(GatewayRender.gatewayRoleBinding(gw), cached(ctx, RoleBinding.class, Names.serviceAccount(gw), ns));
     String image = gw.getSpec().image != null ? gw.getSpec().image : defaultImage;
     Deployment deployment = cached(ctx, Deployment.class, Names.deployment(gw), ns);
     applier.apply(GatewayRender.deployment(gw, image, GatewayRender.configHash(server, hostKeys.getData())), deployment);

@@ -30,6 +30,10 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -201,8 +205,38 @@ public final class GatewayRender {
   }
 
   public static ServiceAccount serviceAccount(SftpGateway gw) {
-    // The gateway reads its config from mounted Secrets: it needs no API access and no token.
+    // No token by default: only the gateway's own pod asks for one (automountServiceAccountToken).
     return new ServiceAccountBuilder().withMetadata(meta(gw, Names.serviceAccount(gw), true)).withAutomountServiceAccountToken(false).build();
+  }
+
+  /** The names of the user shard Secrets, which the gateway follows through the API. */
+  public static List<String> userShardNames(SftpGateway gw) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < Names.USER_SHARDS; i++) {
+      out.add(Names.userShardSecret(gw, i));
+    }
+    return out;
+  }
+
+  /**
+   * What the gateway may read through the API: get, list and watch of its own user shard Secrets,
+   * by name, and nothing else (not its host keys, not any other Secret of the namespace). The
+   * kubelet refreshes mounted Secrets only on its sync period (up to a minute or more); watching
+   * them lets a user change take effect within a second.
+   */
+  public static Role gatewayRole(SftpGateway gw) {
+    return new RoleBuilder()
+        .withMetadata(meta(gw, Names.serviceAccount(gw), true))
+        .addNewRule().withApiGroups("").withResources("secrets").withVerbs("get", "list", "watch").withResourceNames(userShardNames(gw)).endRule()
+        .build();
+  }
+
+  public static RoleBinding gatewayRoleBinding(SftpGateway gw) {
+    return new RoleBindingBuilder()
+        .withMetadata(meta(gw, Names.serviceAccount(gw), true))
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(Names.serviceAccount(gw)).endRoleRef()
+        .addNewSubject().withKind("ServiceAccount").withName(Names.serviceAccount(gw)).withNamespace(gw.getMetadata().getNamespace()).endSubject()
+        .build();
   }
 
   public static Service service(SftpGateway gw) {
@@ -263,6 +297,8 @@ public final class GatewayRender {
         .withImage(image)
         .addNewEnv().withName("GATEWAY_CONFIG_DIR").withValue(CONFIG_DIR).endEnv()
         .addNewEnv().withName("QUARKUS_MANAGEMENT_HOST").withValue("0.0.0.0").endEnv()
+        .addNewEnv().withName("GATEWAY_KUBERNETES_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().endEnv()
+        .addNewEnv().withName("GATEWAY_KUBERNETES_USER_SECRETS").withValue(String.join(",", userShardNames(gw))).endEnv()
         .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()
         .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
         .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()
@@ -290,7 +326,8 @@ public final class GatewayRender {
         .withNewMetadata().withLabels(podLabels).withAnnotations(podAnnotations).endMetadata()
         .withNewSpec()
         .withServiceAccountName(Names.serviceAccount(gw))
-        .withAutomountServiceAccountToken(false)
+        // The token lets the gateway watch its user shard Secrets (see gatewayRole).
+        .withAutomountServiceAccountToken(true)
         .withEnableServiceLinks(false)
         .withNewSecurityContext()
         .withRunAsNonRoot(true).withRunAsUser(UID).withRunAsGroup(UID).withFsGroup(UID)

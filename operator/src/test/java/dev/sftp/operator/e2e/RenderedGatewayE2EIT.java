@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
-class RenderedGatewayE2EIT {
-  static final Path JAR = Path.of("../gateway/target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+public class RenderedGatewayE2EIT {
+  public static final Path JAR = Path.of("../gateway/target/quarkus-app/quarkus-run.jar").toAbsolutePath();
 
   @Inject KubernetesClient client;
   @TempDir Path tmp;
@@ -109,9 +109,9 @@ class RenderedGatewayE2EIT {
     }
   }
 
-  record Proc(int exit, String err) {}
+  public record Proc(int exit, String err) {}
 
-  static Proc sftpAs(int port, Path knownHosts, String user, Path key, String commands) throws Exception {
+  public static Proc sftpAs(int port, Path knownHosts, String user, Path key, String commands) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("sftp", "-P", String.valueOf(port), "-F", "/dev/null",
         "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
         "-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", "IdentitiesOnly=yes", "-i", key.toString(), "-b", "-", user + "@127.0.0.1"));

@@ -16,19 +16,19 @@ import io.fabric8.kubernetes.api.model.Secret;
  * A projected Secret volume as the kubelet writes it: the data of each update in a fresh
  * timestamped directory, mode 0440, a {@code ..data} link swapped atomically, and one link per key.
  */
-final class SecretVolume {
+public final class SecretVolume {
   private final Path mount;
   private int generation;
 
-  SecretVolume(Path mount) throws IOException {
+  public SecretVolume(Path mount) throws IOException {
     this.mount = Files.createDirectories(mount);
   }
 
-  Path path() {
+  public Path path() {
     return mount;
   }
 
-  void project(List<Secret> secrets) throws IOException {
+  public void project(List<Secret> secrets) throws IOException {
     Path data = mount.resolve("..2026_11_25_12_00_00." + (++generation));
     Files.createDirectories(data);
     for (Secret s : secrets) {

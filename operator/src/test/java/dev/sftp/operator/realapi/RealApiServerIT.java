@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpUser;
 import dev.sftp.operator.reconciler.SftpGatewayReconciler;
 import dev.sftp.operator.reconciler.SftpUserReconciler;
 import dev.sftp.operator.reconciler.UserDirectory;
@@ -180,6 +181,136 @@ class RealApiServerIT {
         && client.services().inNamespace(ns).withName("files").get() == null);
     assertThat(client.persistentVolumeClaims().inNamespace(ns).withName("files-data").get()).isNotNull();
     assertThat(client.secrets().inNamespace(ns).withName("files-host-keys").get()).isNotNull();
+  }
+
+  /**
+   * The gateway as its pod runs it: with a token of its own ServiceAccount (made by the API
+   * server's TokenRequest) and the Role the operator rendered, it follows its user Secrets
+   * through the API, so users added and deleted through SftpUsers reach it within seconds while
+   * the mounted files never change. The same token cannot read anything else.
+   */
+  @Test
+  void theGatewayFollowsItsUsersThroughTheApiWithItsOwnServiceAccount() throws Exception {
+    String ns = "watch-" + RUN;
+    namespace(ns);
+    Path tmp = Files.createTempDirectory("sftp-realapi-watch");
+    Path aliceKey = keygen(tmp, "alice");
+    Path bobKey = keygen(tmp, "bob");
+    client.resource(raw(ns, "files", Map.of())).create();
+    client.resource(dev.sftp.operator.reconciler.UserFixtures.keyUser(ns, "alice", "files", Files.readString(Path.of(aliceKey + ".pub")).trim())).create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> client.rbac().roleBindings().inNamespace(ns).withName("files").get() != null
+        && client.apps().deployments().inNamespace(ns).withName("files").get() != null
+        && shards(ns).stream().anyMatch(s -> decoded(s).contains("\"alice\"")));
+    Deployment d = client.apps().deployments().inNamespace(ns).withName("files").get();
+    assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isTrue();
+
+    // The pod's volume, projected once at "pod start" and never updated in this test.
+    dev.sftp.operator.e2e.SecretVolume mount = new dev.sftp.operator.e2e.SecretVolume(tmp.resolve("mount"));
+    List<io.fabric8.kubernetes.api.model.Secret> mounted = new java.util.ArrayList<>(List.of(
+        client.secrets().inNamespace(ns).withName("files-config").get(), client.secrets().inNamespace(ns).withName("files-host-keys").get()));
+    mounted.addAll(shards(ns));
+    mount.project(mounted);
+
+    // The ServiceAccount's token, as the kubelet would mount it, in a kubeconfig for the gateway.
+    String token = client.serviceAccounts().inNamespace(ns).withName("files")
+        .tokenRequest(new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+        .getStatus().getToken();
+    String admin = Files.readString(Path.of(System.getenv("SFTP_IT_KUBECONFIG")));
+    java.util.regex.Matcher server = java.util.regex.Pattern.compile("server: (\\S+)").matcher(admin);
+    java.util.regex.Matcher ca = java.util.regex.Pattern.compile("certificate-authority-data: (\\S+)").matcher(admin);
+    assertThat(server.find() && ca.find()).isTrue();
+    Path kubeconfig = Files.writeString(tmp.resolve("gateway-kubeconfig"), String.join("\n",
+        "apiVersion: v1", "kind: Config", "clusters:", "- name: c", "  cluster:", "    server: " + server.group(1), "    certificate-authority-data: " + ca.group(1),
+        "users:", "- name: gw", "  user:", "    token: " + token, "contexts:", "- name: c", "  context: {cluster: c, user: gw, namespace: " + ns + "}",
+        "current-context: c", ""));
+    Config gwConfig = Config.fromKubeconfig(Files.readString(kubeconfig));
+    try (KubernetesClient asGateway = new KubernetesClientBuilder().withConfig(gwConfig).build()) {
+      assertThat(asGateway.secrets().inNamespace(ns).withName("files-users-00").get()).isNotNull();
+      assertThatThrownBy(() -> asGateway.secrets().inNamespace(ns).withName("files-host-keys").get())
+          .isInstanceOf(KubernetesClientException.class).hasMessageContaining("forbidden");
+      assertThatThrownBy(() -> asGateway.secrets().inNamespace(ns).list())
+          .isInstanceOf(KubernetesClientException.class).hasMessageContaining("forbidden");
+    }
+
+    // Start the gateway with exactly the environment the operator rendered into the Deployment.
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    ProcessBuilder pb = new ProcessBuilder("java", "-Dgateway.config-dir=" + mount.path(), "-Dgateway.host=127.0.0.1", "-Dgateway.port=" + port,
+        "-Dgateway.data-root=" + Files.createDirectories(tmp.resolve("data")), "-Dquarkus.management.port=0", "-jar", dev.sftp.operator.e2e.RenderedGatewayE2EIT.JAR.toString());
+    for (var env : d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
+      if (env.getValue() != null) {
+        pb.environment().put(env.getName(), env.getValue());
+      } else if (env.getValueFrom() != null && env.getValueFrom().getFieldRef() != null && "metadata.namespace".equals(env.getValueFrom().getFieldRef().getFieldPath())) {
+        pb.environment().put(env.getName(), ns);
+      }
+    }
+    pb.environment().remove("GATEWAY_CONFIG_DIR");
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    Path log = tmp.resolve("gateway.log");
+    Process gateway = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> !gateway.isAlive() || Files.readString(log).contains("SFTP gateway listening"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("following 16 user Secrets"));
+      Path kh = Files.writeString(tmp.resolve("known_hosts"), "");
+      java.util.function.BiFunction<String, Path, Integer> login = (user, key) -> {
+        try {
+          return dev.sftp.operator.e2e.RenderedGatewayE2EIT.sftpAs(port, kh, user, key, "pwd\n").exit();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      };
+      Files.writeString(kh, knownHosts(ns, port));
+      assertThat(login.apply("alice", aliceKey)).isZero();
+
+      // A new SftpUser: from apply to a working login, through operator, API server and watch.
+      long t0 = System.nanoTime();
+      client.resource(dev.sftp.operator.reconciler.UserFixtures.keyUser(ns, "bob", "files", Files.readString(Path.of(bobKey + ".pub")).trim())).create();
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> login.apply("bob", bobKey) == 0);
+      long added = (System.nanoTime() - t0) / 1_000_000;
+
+      // alice deleted: refused within seconds, her files kept.
+      assertThat(dev.sftp.operator.e2e.RenderedGatewayE2EIT.sftpAs(port, kh, "alice", aliceKey, "mkdir kept\n").exit()).isZero();
+      t0 = System.nanoTime();
+      client.resources(SftpUser.class).inNamespace(ns).withName("alice").delete();
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> login.apply("alice", aliceKey) != 0);
+      long removed = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(tmp.resolve("data").resolve(ns).resolve("alice").resolve("kept")).isDirectory();
+      assertThat(login.apply("bob", bobKey)).isZero();
+      System.out.println("real API server, gateway watching with its own token: SftpUser created → login after " + added
+          + " ms; SftpUser deleted → refused after " + removed + " ms (the mounted files never changed)");
+    } finally {
+      gateway.destroy();
+      gateway.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+      if (gateway.isAlive() || !Files.readString(log).contains("following 16")) {
+        System.out.println(Files.readString(log));
+      }
+    }
+  }
+
+  static Path keygen(Path dir, String name) throws Exception {
+    Path k = dir.resolve(name);
+    assertThat(new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString()).start().waitFor()).isZero();
+    return k;
+  }
+
+  static List<io.fabric8.kubernetes.api.model.Secret> shards(String ns) {
+    return client.secrets().inNamespace(ns).list().getItems().stream().filter(s -> s.getMetadata().getName().startsWith("files-users-")).toList();
+  }
+
+  static String decoded(io.fabric8.kubernetes.api.model.Secret s) {
+    StringBuilder sb = new StringBuilder();
+    if (s.getData() != null) {
+      s.getData().values().forEach(v -> sb.append(new String(java.util.Base64.getDecoder().decode(v), java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    return sb.toString();
+  }
+
+  static String knownHosts(String ns, int port) {
+    SftpGateway gw = await().atMost(Duration.ofSeconds(30)).until(() -> client.resources(SftpGateway.class).inNamespace(ns).withName("files").get(),
+        g -> g.getStatus() != null && g.getStatus().knownHosts != null);
+    return gw.getStatus().knownHosts.replace(gw.getStatus().endpoint.replace(":22", ""), "[127.0.0.1]:" + port);
   }
 
   /** The API server's own table rendering (what kubectl get prints), as "Column=value" cells. */

@@ -37,7 +37,20 @@ class GatewayRenderTest {
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(1000L);
     assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
-    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    // The pod's token serves only to watch its own user shard Secrets, by name.
+    assertThat(pod.getAutomountServiceAccountToken()).isTrue();
+    assertThat(GatewayRender.serviceAccount(gw).getAutomountServiceAccountToken()).isFalse();
+    var rule = GatewayRender.gatewayRole(gw).getRules();
+    assertThat(rule).singleElement().satisfies(r -> {
+      assertThat(r.getResources()).containsExactly("secrets");
+      assertThat(r.getVerbs()).containsExactly("get", "list", "watch");
+      assertThat(r.getResourceNames()).hasSize(16).allMatch(n -> n.matches("files-users-\\d\\d")).doesNotContain("files-host-keys", "files-config");
+    });
+    assertThat(GatewayRender.gatewayRoleBinding(gw).getSubjects()).singleElement().satisfies(sub -> assertThat(sub.getName()).isEqualTo("files"));
+    assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("GATEWAY_KUBERNETES_USER_SECRETS");
+      assertThat(e.getValue()).isEqualTo(String.join(",", GatewayRender.userShardNames(gw)));
+    });
     var c = pod.getContainers().get(0);
     assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
