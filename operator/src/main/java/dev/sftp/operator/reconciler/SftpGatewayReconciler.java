@@ -53,6 +53,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   private final Applier applier;
   private final String defaultImage;
   private final UserDirectory directory;
+  private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
 
   public SftpGatewayReconciler(KubernetesClient client, UserDirectory directory,
       @ConfigProperty(name = "sftp.operator.server-side-apply", defaultValue = "true") boolean ssa,
@@ -108,8 +109,14 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
         : null;
   }
 
+  /** How many reconciliations have started (for tests and diagnostics). */
+  public long passes() {
+    return passes.get();
+  }
+
   @Override
   public UpdateControl<SftpGateway> reconcile(SftpGateway gw, Context<SftpGateway> ctx) {
+    passes.incrementAndGet();
     String ns = gw.getMetadata().getNamespace();
     String id = ns + "/" + gw.getMetadata().getName();
     Outcome outcome = new Outcome();

@@ -36,6 +36,7 @@ import java.util.stream.Collectors;
 public class SftpUserReconciler implements Reconciler<SftpUser> {
   private final KubernetesClient client;
   private final UserDirectory directory;
+  private volatile InformerEventSource<SftpGateway, SftpUser> gateways;
 
   public SftpUserReconciler(KubernetesClient client, UserDirectory directory) {
     this.client = client;
@@ -46,29 +47,34 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
   public List<EventSource<?, SftpUser>> prepareEventSources(EventSourceContext<SftpUser> context) {
     List<EventSource<?, SftpUser>> out = new ArrayList<>();
     // A gateway appearing, changing or going away concerns every user that names it.
-    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpGateway.class, SftpUser.class)
+    gateways = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpGateway.class, SftpUser.class)
         .withName("gateways")
         .withSecondaryToPrimaryMapper(gw -> context.getPrimaryCache().list()
             .filter(u -> UserDirectory.names(u, gw))
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
-        .build(), context));
+        .build(), context);
+    out.add(gateways);
     // Referenced Secrets and ConfigMaps: a rotation takes effect without touching the SftpUser.
-    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
+    // Both reconcilers read them from these caches (UserDirectory), not with GETs.
+    InformerEventSource<Secret, SftpUser> secrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
         .withName("user-secrets")
         .withSecondaryToPrimaryMapper(s -> context.getPrimaryCache().list(s.getMetadata().getNamespace())
             .filter(u -> UserResolver.referencedSecrets(u).contains(s.getMetadata().getName()))
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
-        .build(), context));
-    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
+        .build(), context);
+    InformerEventSource<ConfigMap, SftpUser> configMaps = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
         .withName("user-configmaps")
         .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache().list(c.getMetadata().getNamespace())
             .filter(u -> u.getSpec().authorizedKeysFrom != null && u.getSpec().authorizedKeysFrom.configMapKeyRef != null
                 && c.getMetadata().getName().equals(u.getSpec().authorizedKeysFrom.configMapKeyRef.name))
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
-        .build(), context));
+        .build(), context);
+    out.add(secrets);
+    out.add(configMaps);
+    directory.useCaches(new UserDirectory.Caches(secrets, configMaps));
     return out;
   }
 
@@ -79,7 +85,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       ensureGeneratedPassword(u);
     }
     String gwNs = u.getSpec().gateway.namespace == null ? ns : u.getSpec().gateway.namespace;
-    SftpGateway gw = client.resources(SftpGateway.class).inNamespace(gwNs).withName(u.getSpec().gateway.name).get();
+    SftpGateway gw = gateways.get(new ResourceID(u.getSpec().gateway.name, gwNs)).orElse(null);
     String reason;
     String message;
     UserResolver.Resolution resolution = null;
@@ -92,7 +98,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       String login = UserResolver.username(u);
       List<SftpUser> candidates = ctx.getPrimaryCache().list()
           .filter(x -> UserDirectory.names(x, gw) && login.equals(UserResolver.username(x))).toList();
-      UserDirectory.Attachment mine = directory.attach(gw, candidates, () -> UserDirectory.existingHashes(client, gw)).stream()
+      UserDirectory.Attachment mine = directory.attach(gw, candidates, () -> directory.existingHashes(gw)).stream()
           .filter(a -> a.user().getMetadata().getUid() != null && a.user().getMetadata().getUid().equals(u.getMetadata().getUid())
               || a.user().getMetadata().getName().equals(u.getMetadata().getName()) && a.user().getMetadata().getNamespace().equals(ns))
           .findFirst().orElse(null);
@@ -116,7 +122,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     }
     List<String> observed = new ArrayList<>();
     for (String name : UserResolver.referencedSecrets(u)) {
-      Secret s = client.secrets().inNamespace(ns).withName(name).get();
+      Secret s = directory.secret(ns, name);
       observed.add(name + "@" + (s == null ? "missing" : s.getMetadata().getResourceVersion()));
     }
     st.observedSecrets = observed.isEmpty() ? null : observed;
@@ -136,7 +142,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
 
   private void ensureGeneratedPassword(SftpUser u) {
     String name = UserResolver.generatedPasswordSecret(u);
-    if (client.secrets().inNamespace(u.getMetadata().getNamespace()).withName(name).get() != null) {
+    if (directory.secret(u.getMetadata().getNamespace(), name) != null) {
       return;
     }
     String alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,22 +34,67 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class UserDirectory {
   private final UserResolver.Lookup lookup;
+  private final KubernetesClient client;
   private final java.util.function.Function<String, Map<String, String>> namespaceLabels;
   /** uid → (digest of the plain password, its hash): an unchanged password is never re-hashed. */
   private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
 
+  /** The user reconciler's informer caches of Secrets and ConfigMaps, once it has made them. */
+  private volatile Caches caches;
+
+  /** Where referenced Secrets and ConfigMaps are read first (informer caches). */
+  public record Caches(InformerEventSource<Secret, ?> secrets, InformerEventSource<ConfigMap, ?> configMaps) {}
+
   @jakarta.inject.Inject
   public UserDirectory(KubernetesClient client) {
-    this(clusterLookup(client), ns -> {
+    this.lookup = null;
+    this.client = client;
+    this.namespaceLabels = ns -> {
       Namespace n = client.namespaces().withName(ns).get();
       return n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
-    });
+    };
   }
 
   /** For use without a cluster (the render command): lookups from manifests. */
   public UserDirectory(UserResolver.Lookup lookup, java.util.function.Function<String, Map<String, String>> namespaceLabels) {
     this.lookup = lookup;
+    this.client = null;
     this.namespaceLabels = namespaceLabels;
+  }
+
+  /** Reads referenced objects from these informer caches from now on (a GET only on a miss). */
+  public void useCaches(Caches caches) {
+    this.caches = caches;
+  }
+
+  /**
+   * A Secret from the informer cache; on a miss (the cache not yet synced after a start, or the
+   * object really missing) from the API server. A steady-state reconcile makes no reads.
+   */
+  public Secret secret(String namespace, String name) {
+    Caches c = caches;
+    if (c != null) {
+      Secret s = c.secrets().get(new ResourceID(name, namespace)).orElse(null);
+      if (s != null) {
+        return s;
+      }
+    }
+    return client == null ? null : client.secrets().inNamespace(namespace).withName(name).get();
+  }
+
+  ConfigMap configMap(String namespace, String name) {
+    Caches c = caches;
+    if (c != null) {
+      ConfigMap m = c.configMaps().get(new ResourceID(name, namespace)).orElse(null);
+      if (m != null) {
+        return m;
+      }
+    }
+    return client == null ? null : client.configMaps().inNamespace(namespace).withName(name).get();
+  }
+
+  private UserResolver.Lookup lookup() {
+    return lookup != null ? lookup : clusterLookup(this);
   }
 
   /** One user's place on a gateway. */
@@ -94,8 +141,10 @@ public class UserDirectory {
         .toList();
     List<Attachment> out = new ArrayList<>();
     Map<String, SftpUser> byLogin = new java.util.HashMap<>();
+    Map<String, Boolean> admitted = new java.util.HashMap<>();
+    UserResolver.Lookup lookup = lookup();
     for (SftpUser u : users) {
-      if (!admits(gw, u.getMetadata().getNamespace())) {
+      if (!admitted.computeIfAbsent(u.getMetadata().getNamespace(), ns -> admits(gw, ns))) {
         out.add(new Attachment(u, null, "NamespaceNotAllowed", "gateway " + gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName()
             + " does not admit users from namespace " + u.getMetadata().getNamespace() + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
         continue;
@@ -140,11 +189,11 @@ public class UserDirectory {
     return false;
   }
 
-  static UserResolver.Lookup clusterLookup(KubernetesClient client) {
+  static UserResolver.Lookup clusterLookup(UserDirectory dir) {
     return new UserResolver.Lookup() {
       @Override
       public String secret(String namespace, String name, String key) {
-        Secret s = client.secrets().inNamespace(namespace).withName(name).get();
+        Secret s = dir.secret(namespace, name);
         if (s == null) {
           return null;
         }
@@ -156,7 +205,7 @@ public class UserDirectory {
 
       @Override
       public String configMap(String namespace, String name, String key) {
-        ConfigMap c = client.configMaps().inNamespace(namespace).withName(name).get();
+        ConfigMap c = dir.configMap(namespace, name);
         if (c == null) {
           return null;
         }
@@ -199,11 +248,11 @@ public class UserDirectory {
   }
 
   /** The hashes of every shard of a gateway. */
-  public static Map<String, String> existingHashes(KubernetesClient client, SftpGateway gw) {
+  public Map<String, String> existingHashes(SftpGateway gw) {
     Map<String, String> out = new java.util.HashMap<>();
     for (int i = 0; i < dev.sftp.operator.render.Names.USER_SHARDS; i++) {
-      out.putAll(existingHashes(client.secrets().inNamespace(gw.getMetadata().getNamespace())
-          .withName(dev.sftp.operator.render.Names.userShardSecret(gw, i)).get(), dev.sftp.operator.render.Names.userShardFile(i)));
+      out.putAll(existingHashes(secret(gw.getMetadata().getNamespace(), dev.sftp.operator.render.Names.userShardSecret(gw, i)),
+          dev.sftp.operator.render.Names.userShardFile(i)));
     }
     return out;
   }
