@@ -266,7 +266,11 @@ public class GatewayServer implements AutoCloseable {
         BuiltinSignatures.rsaSHA512_cert, BuiltinSignatures.rsaSHA256_cert);
 
     List<NamedFactory<Cipher>> c = new ArrayList<>();
-    ciphers.stream().filter(BuiltinCiphers::isSupported).forEach(c::add);
+    // chacha20-poly1305 (what stock OpenSSH clients pick first) on the JDK's intrinsic ChaCha20;
+    // -Dgateway.crypto.mina-chacha20=true keeps MINA's pure-Java engine (for comparisons).
+    boolean minaChaCha = Boolean.getBoolean("gateway.crypto.mina-chacha20");
+    ciphers.stream().filter(BuiltinCiphers::isSupported)
+        .forEach(b -> c.add(b == BuiltinCiphers.cc20p1305_openssh && !minaChaCha ? dev.sftp.gateway.crypto.JdkChaCha20Poly1305.FACTORY : b));
     sshd.setCipherFactories(c);
     List<NamedFactory<Mac>> m = new ArrayList<>();
     macs.stream().filter(BuiltinMacs::isSupported).forEach(m::add);

@@ -28,6 +28,9 @@ public class SftpGatewayStatus {
   @JsonPropertyDescription("Number of SftpUsers attached.")
   public Integer users;
 
+  @JsonPropertyDescription("Number of SftpUsers that name this gateway but are not served (see their Ready condition).")
+  public Integer rejectedUsers;
+
   /** One host key. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class HostKeyStatus {

@@ -82,13 +82,22 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
               .collect(Collectors.toSet());
         })
         .build(), context));
-    // Users, in any namespace, that name this gateway.
+    // Users, in any namespace, that name this gateway; their status matters only for the Secrets
+    // they observed (a rotation), not for their conditions, which this reconciler computes.
     sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
         .withName("users")
+        .withOnUpdateFilter((now, before) -> !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+            || !sameJson(context, now.getSpec(), before.getSpec())
+            || !java.util.Objects.equals(now.getStatus() == null ? null : now.getStatus().observedSecrets, before.getStatus() == null ? null : before.getStatus().observedSecrets))
         .withSecondaryToPrimaryMapper(u -> u.getSpec() == null || u.getSpec().gateway == null ? Set.of()
             : Set.of(new ResourceID(u.getSpec().gateway.name, u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace)))
         .build(), context));
     return sources;
+  }
+
+  static boolean sameJson(EventSourceContext<?> context, Object a, Object b) {
+    var json = context.getClient().getKubernetesSerialization();
+    return java.util.Objects.equals(json.convertValue(a, com.fasterxml.jackson.databind.JsonNode.class), json.convertValue(b, com.fasterxml.jackson.databind.JsonNode.class));
   }
 
   private static <R extends HasMetadata> InformerEventSource<R, SftpGateway> owned(Class<R> type, EventSourceContext<SftpGateway> context) {
@@ -175,6 +184,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     List<UserDirectory.Attachment> attachments = directory.attach(gw, ctx.getSecondaryResources(SftpUser.class), existingHashes);
     List<dev.sftp.contract.UserEntry> users = UserDirectory.served(attachments);
     outcome.users = users.size();
+    outcome.rejected = (int) attachments.stream().filter(a -> !a.served()).count();
     applier.apply(GatewayRender.configSecret(gw, server, List.of()), currentConfig);
     List<Secret> shards = GatewayRender.userShards(gw, users);
     for (int i = 0; i < shards.size(); i++) {
@@ -225,6 +235,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     String message;
     boolean stalled;
     Integer users;
+    Integer rejected;
 
     void fail(String r, String m, boolean stall) {
       if (reason == null) {
@@ -263,6 +274,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       st.knownHosts = HostKeyMaterial.knownHosts(host, port, keys);
     }
     st.users = outcome.users != null ? outcome.users : old == null ? null : old.users;
+    st.rejectedUsers = outcome.rejected != null ? outcome.rejected : old == null ? null : old.rejectedUsers;
     if (outcome.reason != null && !outcome.reason.equals(Conditions.reason(old == null ? null : old.conditions, Conditions.READY))) {
       Events.warning(client, gw, outcome.reason, outcome.message);
     }
@@ -294,7 +306,8 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
         && java.util.Objects.equals(a.endpoint, b.endpoint)
         && java.util.Objects.equals(a.hostKeys, b.hostKeys)
         && java.util.Objects.equals(a.knownHosts, b.knownHosts)
-        && java.util.Objects.equals(a.users, b.users);
+        && java.util.Objects.equals(a.users, b.users)
+        && java.util.Objects.equals(a.rejectedUsers, b.rejectedUsers);
   }
 
   @Override

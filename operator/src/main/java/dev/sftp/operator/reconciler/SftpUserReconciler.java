@@ -46,29 +46,41 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
   @Override
   public List<EventSource<?, SftpUser>> prepareEventSources(EventSourceContext<SftpUser> context) {
     List<EventSource<?, SftpUser>> out = new ArrayList<>();
-    // A gateway appearing, changing or going away concerns every user that names it.
+    // Indexes, so that no event or pass scans every user (10,000 users on a gateway).
+    context.getPrimaryCache().addIndexers(Map.of(
+        BY_GATEWAY, u -> u.getSpec() == null || u.getSpec().gateway == null ? List.of() : List.of(gatewayKey(u)),
+        BY_LOGIN, u -> u.getSpec() == null || u.getSpec().gateway == null ? List.of() : List.of(gatewayKey(u) + "/" + UserResolver.username(u)),
+        BY_SECRET, u -> u.getSpec() == null ? List.of() : UserResolver.referencedSecrets(u).stream().map(n -> u.getMetadata().getNamespace() + "/" + n).toList(),
+        BY_CONFIGMAP, u -> u.getSpec() == null || u.getSpec().authorizedKeysFrom == null || u.getSpec().authorizedKeysFrom.configMapKeyRef == null ? List.of()
+            : List.of(u.getMetadata().getNamespace() + "/" + u.getSpec().authorizedKeysFrom.configMapKeyRef.name)));
+    // A gateway appearing or going away, or a change of its spec or endpoint, concerns every user
+    // that names it. A change of its status alone (users served or rejected) concerns only users
+    // that are not Ready: one may have been waiting for a conflicting login to go away.
     gateways = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpGateway.class, SftpUser.class)
         .withName("gateways")
-        .withSecondaryToPrimaryMapper(gw -> context.getPrimaryCache().list()
-            .filter(u -> UserDirectory.names(u, gw))
-            .map(ResourceID::fromResource)
-            .collect(Collectors.toSet()))
+        .withSecondaryToPrimaryMapper(gw -> {
+          Long seen = gw.getStatus() == null ? null : gw.getStatus().observedGeneration;
+          // A deleted gateway is out of the cache by the time its event is mapped.
+          boolean gone = gateways == null || gateways.get(ResourceID.fromResource(gw)).isEmpty();
+          boolean settled = !gone && seen != null && seen.equals(gw.getMetadata().getGeneration());
+          return context.getPrimaryCache().byIndex(BY_GATEWAY, gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName()).stream()
+              .filter(u -> !settled || !ready(u) || !Objects.equals(u.getStatus().connection, connection(u, gw)))
+              .map(ResourceID::fromResource)
+              .collect(Collectors.toSet());
+        })
         .build(), context);
     out.add(gateways);
     // Referenced Secrets and ConfigMaps: a rotation takes effect without touching the SftpUser.
     // Both reconcilers read them from these caches (UserDirectory), not with GETs.
     InformerEventSource<Secret, SftpUser> secrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
         .withName("user-secrets")
-        .withSecondaryToPrimaryMapper(s -> context.getPrimaryCache().list(s.getMetadata().getNamespace())
-            .filter(u -> UserResolver.referencedSecrets(u).contains(s.getMetadata().getName()))
+        .withSecondaryToPrimaryMapper(s -> context.getPrimaryCache().byIndex(BY_SECRET, s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()).stream()
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
         .build(), context);
     InformerEventSource<ConfigMap, SftpUser> configMaps = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
         .withName("user-configmaps")
-        .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache().list(c.getMetadata().getNamespace())
-            .filter(u -> u.getSpec().authorizedKeysFrom != null && u.getSpec().authorizedKeysFrom.configMapKeyRef != null
-                && c.getMetadata().getName().equals(u.getSpec().authorizedKeysFrom.configMapKeyRef.name))
+        .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache().byIndex(BY_CONFIGMAP, c.getMetadata().getNamespace() + "/" + c.getMetadata().getName()).stream()
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
         .build(), context);
@@ -95,9 +107,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     } else {
       // Only users with the same login can conflict with this one: resolve just those (O(1) per
       // user instead of every user of the gateway each time).
-      String login = UserResolver.username(u);
-      List<SftpUser> candidates = ctx.getPrimaryCache().list()
-          .filter(x -> UserDirectory.names(x, gw) && login.equals(UserResolver.username(x))).toList();
+      List<SftpUser> candidates = ctx.getPrimaryCache().byIndex(BY_LOGIN, gatewayKey(u) + "/" + UserResolver.username(u));
       UserDirectory.Attachment mine = directory.attach(gw, candidates, () -> directory.existingHashes(gw)).stream()
           .filter(a -> a.user().getMetadata().getUid() != null && a.user().getMetadata().getUid().equals(u.getMetadata().getUid())
               || a.user().getMetadata().getName().equals(u.getMetadata().getName()) && a.user().getMetadata().getNamespace().equals(ns))
@@ -115,11 +125,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
         : Conditions.of(Conditions.READY, false, reason, message, generation);
     st.conditions = Conditions.merge(old == null ? null : old.conditions, List.of(ready), Instant.now());
     st.keyFingerprints = resolution == null || resolution.fingerprints().isEmpty() ? null : resolution.fingerprints();
-    if (gw != null && gw.getStatus() != null && gw.getStatus().endpoint != null) {
-      String ep = gw.getStatus().endpoint;
-      int colon = ep.lastIndexOf(':');
-      st.connection = "sftp -P " + ep.substring(colon + 1) + " " + UserResolver.username(u) + "@" + ep.substring(0, colon);
-    }
+    st.connection = connection(u, gw);
     List<String> observed = new ArrayList<>();
     for (String name : UserResolver.referencedSecrets(u)) {
       Secret s = directory.secret(ns, name);
@@ -138,6 +144,32 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     }
     u.setStatus(st);
     return UpdateControl.patchStatus(u);
+  }
+
+  static final String BY_GATEWAY = "gateway";
+  static final String BY_LOGIN = "login";
+  static final String BY_SECRET = "secret";
+  static final String BY_CONFIGMAP = "configmap";
+
+  /** namespace/name of the gateway a user names. */
+  static String gatewayKey(SftpUser u) {
+    String ns = u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace;
+    return ns + "/" + u.getSpec().gateway.name;
+  }
+
+  static boolean ready(SftpUser u) {
+    return u.getStatus() != null && u.getStatus().conditions != null
+        && u.getStatus().conditions.stream().anyMatch(c -> c.getType().equals(Conditions.READY) && "True".equals(c.getStatus()));
+  }
+
+  /** The command line a tenant connects with, from the gateway's endpoint. */
+  static String connection(SftpUser u, SftpGateway gw) {
+    if (gw == null || gw.getStatus() == null || gw.getStatus().endpoint == null) {
+      return null;
+    }
+    String ep = gw.getStatus().endpoint;
+    int colon = ep.lastIndexOf(':');
+    return "sftp -P " + ep.substring(colon + 1) + " " + UserResolver.username(u) + "@" + ep.substring(0, colon);
   }
 
   private void ensureGeneratedPassword(SftpUser u) {

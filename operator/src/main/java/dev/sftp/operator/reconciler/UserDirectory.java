@@ -135,7 +135,10 @@ public class UserDirectory {
       }
     };
     List<SftpUser> users = candidates.stream().filter(u -> names(u, gw))
+        // Older first; creation times have one-second resolution, so within the same second the
+        // user already Ready keeps its login, then namespace and name decide.
         .sorted(Comparator.comparing((SftpUser u) -> String.valueOf(u.getMetadata().getCreationTimestamp()))
+            .thenComparing(u -> !SftpUserReconciler.ready(u))
             .thenComparing(u -> u.getMetadata().getNamespace())
             .thenComparing(u -> u.getMetadata().getName()))
         .toList();

@@ -153,6 +153,17 @@ class SftpUserReconcilerIT {
     awaitReason(ns, "second", "UsernameConflict");
     assertThat(ready(ns, "second").getMessage()).contains(ns + "/first");
     awaitReason(ns, "first", "Attached");
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      SftpGateway g = client.resources(SftpGateway.class).inNamespace(ns).withName("files").get();
+      return g.getStatus() != null && Integer.valueOf(2).equals(g.getStatus().rejectedUsers); // dsa and second
+    });
+    // The older one goes away: the younger takes the login by itself, nothing else touched.
+    client.resources(SftpUser.class).inNamespace(ns).withName("first").delete();
+    awaitReason(ns, "second", "Attached");
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "first", "files", KEY)).create();
+    awaitReason(ns, "first", "UsernameConflict");
+    assertThat(ready(ns, "first").getMessage()).contains(ns + "/second");
+    client.resources(SftpUser.class).inNamespace(ns).withName("first").delete();
 
     SftpUser off = UserFixtures.keyUser(ns, "off", "files", KEY);
     off.getSpec().disabled = true;

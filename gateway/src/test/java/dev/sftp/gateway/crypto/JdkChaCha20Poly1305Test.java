@@ -1,0 +1,115 @@
+package dev.sftp.gateway.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Random;
+import javax.crypto.AEADBadTagException;
+import org.apache.sshd.common.cipher.ChaCha20Cipher;
+import org.apache.sshd.common.cipher.Cipher;
+import org.apache.sshd.common.mac.Poly1305Mac;
+import org.junit.jupiter.api.Test;
+
+/** The JDK-based chacha20-poly1305@openssh.com against MINA's reference engine and RFC 8439. */
+class JdkChaCha20Poly1305Test {
+  @Test
+  void poly1305MatchesTheRfc8439Vector() {
+    // RFC 8439, 2.5.2.
+    byte[] key = HexFormat.of().parseHex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+    byte[] msg = "Cryptographic Forum Research Group".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Poly1305 p = new Poly1305();
+    p.init(key, 0);
+    p.update(msg, 0, msg.length);
+    byte[] tag = new byte[16];
+    p.finish(tag, 0);
+    assertThat(HexFormat.of().formatHex(tag)).isEqualTo("a8061dc1305136c6c22b8baf0c0127a9");
+  }
+
+  @Test
+  void poly1305MatchesMinaForAnyLengthAndSplit() throws Exception {
+    Random rnd = new Random(42);
+    for (int round = 0; round < 2000; round++) {
+      byte[] key = new byte[32];
+      rnd.nextBytes(key);
+      if (round % 7 == 0) {
+        Arrays.fill(key, 0, 16, (byte) 0xff); // largest r after clamping
+      }
+      byte[] msg = new byte[rnd.nextInt(600)];
+      rnd.nextBytes(msg);
+      if (round % 11 == 0) {
+        Arrays.fill(msg, (byte) 0xff); // carries everywhere
+      }
+      Poly1305Mac ref = new Poly1305Mac();
+      ref.init(key);
+      ref.update(msg, 0, msg.length);
+      byte[] expected = ref.doFinal();
+
+      Poly1305 p = new Poly1305();
+      p.init(key, 0);
+      int off = 0;
+      while (off < msg.length) {
+        int n = Math.min(msg.length - off, 1 + rnd.nextInt(40));
+        p.update(msg, off, n);
+        off += n;
+      }
+      byte[] tag = new byte[16];
+      p.finish(tag, 0);
+      assertThat(tag).as("round %d, %d bytes", round, msg.length).isEqualTo(expected);
+    }
+  }
+
+  /** A packet as MINA's session handles one: 4-byte length as associated data, then the payload, then the tag. */
+  static byte[] seal(Cipher c, byte[] payload) throws Exception {
+    byte[] buf = new byte[4 + payload.length + 16];
+    buf[0] = (byte) (payload.length >>> 24);
+    buf[1] = (byte) (payload.length >>> 16);
+    buf[2] = (byte) (payload.length >>> 8);
+    buf[3] = (byte) payload.length;
+    System.arraycopy(payload, 0, buf, 4, payload.length);
+    c.updateAAD(buf, 0, 4);
+    c.update(buf, 4, payload.length);
+    return buf;
+  }
+
+  @Test
+  void packetsAreIdenticalToMinasAndOpenEachOther() throws Exception {
+    Random rnd = new Random(7);
+    byte[] key = new byte[64];
+    rnd.nextBytes(key);
+    byte[] iv = HexFormat.of().parseHex("00000000fffffffe"); // the sequence number crosses 2^32
+    Cipher mina = new ChaCha20Cipher();
+    mina.init(Cipher.Mode.Encrypt, key, iv);
+    Cipher mine = new JdkChaCha20Poly1305();
+    mine.init(Cipher.Mode.Encrypt, key, iv);
+    Cipher opener = new JdkChaCha20Poly1305();
+    opener.init(Cipher.Mode.Decrypt, key, iv);
+    for (int i = 0; i < 50; i++) {
+      byte[] payload = new byte[8 * (1 + rnd.nextInt(i % 5 == 0 ? 32 * 1024 : 200))];
+      rnd.nextBytes(payload);
+      byte[] a = seal(mina, payload);
+      byte[] b = seal(mine, payload);
+      assertThat(b).as("packet %d", i).isEqualTo(a);
+      opener.updateAAD(b, 0, 4);
+      assertThat(b[3]).isEqualTo((byte) payload.length);
+      opener.update(b, 4, payload.length);
+      assertThat(Arrays.copyOfRange(b, 4, 4 + payload.length)).isEqualTo(payload);
+    }
+  }
+
+  @Test
+  void aTamperedPacketIsRefused() throws Exception {
+    byte[] key = new byte[64];
+    new Random(1).nextBytes(key);
+    byte[] iv = new byte[8];
+    Cipher enc = new JdkChaCha20Poly1305();
+    enc.init(Cipher.Mode.Encrypt, key, iv);
+    Cipher dec = new JdkChaCha20Poly1305();
+    dec.init(Cipher.Mode.Decrypt, key, iv);
+    byte[] sealed = seal(enc, new byte[64]);
+    sealed[10] ^= 1;
+    dec.updateAAD(sealed, 0, 4);
+    assertThatThrownBy(() -> dec.update(sealed, 4, 64)).isInstanceOf(AEADBadTagException.class);
+  }
+}
