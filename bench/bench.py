@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 JAR = ROOT / "gateway/target/quarkus-app/quarkus-run.jar"
 USER = "sftpbench"
+# Both servers run under bench/reaper.py, so that the CPU of every process they start is counted.
+REAPER = [sys.executable, str(Path(__file__).resolve().parent / "reaper.py")]
 PASSWORD = "bench-password-8c1f0e"
 CIPHERS = {
     "default": [],
@@ -124,10 +126,19 @@ class Server:
     user = USER
 
     def pids(self):
-        return [self.proc.pid] + descendants(self.proc.pid)
+        """The server's processes (not the reaper)."""
+        return descendants(self.proc.pid)
 
     def cpu(self):
-        return proc_cpu_seconds(self.proc.pid, children=self.name == "openssh")
+        """CPU seconds of the server: itself, its reaped children (sshd's per-session processes)
+        and its live descendants."""
+        total = proc_cpu_seconds(self.proc.pid, children=True)  # the reaper: all exited descendants
+        for pid in descendants(self.proc.pid):
+            try:
+                total += proc_cpu_seconds(pid)
+            except OSError:
+                pass
+        return total
 
     def stop(self):
         if self.proc.poll() is None:
@@ -167,7 +178,7 @@ class OpenSsh(Server):
             "  ForceCommand internal-sftp -d /data", "  AllowTcpForwarding no", "  X11Forwarding no", ""]))
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory sshd insists on
-        self.proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "w"))
+        self.proc = subprocess.Popen(REAPER + [sshd, "-D", "-e", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "w"))
         wait_port(self.port, self.proc)
         self.user = user
 
@@ -194,7 +205,7 @@ class Gateway(Server):
             "users": [user]}, indent=1))
         self.log = open(d / "gateway.log", "w")
         cmd = [java] + jvm_opts + [f"-Dgateway.config-dir={d / 'config'}", "-Dquarkus.management.port=0", "-jar", str(JAR)]
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(REAPER + cmd, stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
         # The home is made at the first login; make it now so both servers start equal.
         (self.data / USER).mkdir(parents=True, exist_ok=True)
@@ -221,7 +232,8 @@ class Clients:
         return opts + list(cipher)
 
     def sftp(self, server, batch, cipher=(), password=False, check=True):
-        cmd = ["sftp"] + self.ssh_opts(server, cipher, password) + ["-b", "-", f"{server.user}@127.0.0.1"]
+        # -b implies BatchMode (no password prompt): password sessions read commands from stdin.
+        cmd = ["sftp"] + self.ssh_opts(server, cipher, password) + ([] if password else ["-b", "-"]) + [f"{server.user}@127.0.0.1"]
         env = dict(os.environ)
         if password:
             env.update(SSH_ASKPASS=str(self.askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
@@ -267,6 +279,7 @@ def main():
     ap.add_argument("--jvm-opts", default=os.environ.get("BENCH_JVM_OPTS", ""))
     ap.add_argument("--no-account", action="store_true", help="no temporary system account: no password logins")
     ap.add_argument("--out", default=str(ROOT / "bench/out"))
+    ap.add_argument("--workloads", default="bulk,lftp,small,concurrent,logins", help="comma-separated subset")
     a = ap.parse_args()
     if a.smoke:
         a.rounds, a.big_mib, a.small_files, a.concurrent_mib, a.sessions, a.logins = 1, 8, 20, 2, "2", 5
@@ -274,7 +287,14 @@ def main():
     if not JAR.exists():
         raise SystemExit(f"{JAR} is missing: run ./mvnw -B package -DskipTests first")
 
-    work = Path(tempfile.mkdtemp(prefix="sftp-bench-"))
+    # sshd's ChrootDirectory wants every component of its path owned by root and writable by
+    # nobody else, which /tmp (mode 1777) is not: the work directory lives under --out.
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=a.out)).resolve()
+    for parent in [work] + list(work.parents):
+        st = parent.stat()
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            raise SystemExit(f"{parent} must be owned by root and not group/other-writable for sshd's chroot: use --out elsewhere")
     servers = []
     created_account = False
 
@@ -283,7 +303,10 @@ def main():
             s.stop()
         if created_account:
             subprocess.run(["userdel", USER], stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     atexit.register(cleanup)
 
     # The login account sshd needs (the gateway has its own users).
@@ -350,19 +373,34 @@ def main():
             extra.setdefault(workload, {}).setdefault(server.name, []).append(cpu)
 
     def with_cpu(server, fn):
+        base = len(descendants(server.proc.pid))
         c0 = server.cpu()
         t = timed(fn)
+        # Let sshd reap its session processes, so that their CPU is counted.
+        deadline = time.time() + 10
+        while len(descendants(server.proc.pid)) > base and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
         return t, server.cpu() - c0
 
     def check(ok, what):
         if not ok:
             raise SystemExit(f"sha256 mismatch: {what}")
 
+    # Warm-up, not measured: a server runs for days, so its JIT-compiled steady state is what
+    # counts (OpenSSH gets the same transfers, which warm its page cache alike).
+    warm = min(a.big_mib, 256)
+    for s in (gw, ossh):
+        for cipher in a.ciphers.split(","):
+            c.sftp(s, f"put {big} warm.bin\nget warm.bin {work}/warm.bin\nrm warm.bin\n", CIPHERS[cipher])
+    (work / "warm.bin").unlink(missing_ok=True)
+
     peak_rss = {}
     for rnd in range(a.rounds):
         order = [gw, ossh] if rnd % 2 == 0 else [ossh, gw]
         print(f"round {rnd + 1}/{a.rounds}: " + " then ".join(s.name for s in order), flush=True)
-        for cipher in a.ciphers.split(","):
+        wl = set(a.workloads.split(","))
+        for cipher in (a.ciphers.split(",") if "bulk" in wl else []):
             copt = CIPHERS[cipher]
             for s in order:
                 clean(s, "big.bin")
@@ -375,7 +413,7 @@ def main():
                 t, cpu = with_cpu(s, lambda: c.sftp(s, f"get big.bin {dl}/big.bin\n", copt))
                 check(sha256_file(dl / "big.bin") == big_sha, f"download from {s.name}")
                 record(f"1 file {a.big_mib} MiB down, sftp, {cipher}", s, a.big_mib / t, cpu / (a.big_mib / 1024))
-        for s in order:
+        for s in (order if "lftp" in wl else []):
             # lftp: its own SFTP implementation (deep pipelining) over the ssh transport.
             clean(s, "big-lftp.bin")
             t = timed(lambda: c.lftp(s, f"put {big} -o big-lftp.bin"))
@@ -387,7 +425,7 @@ def main():
             check(sha256_file(dl / "big.bin") == big_sha, f"lftp download from {s.name}")
             record(f"1 file {a.big_mib} MiB down, lftp, default", s, a.big_mib / t)
             clean(s, "big-lftp.bin")
-        for s in order:
+        for s in (order if "small" in wl else []):
             clean(s, "small")
             t = timed(lambda: c.sftp(s, f"put -r {small} small\n"))
             check(sha256_tree(s.server_path("small")) == small_sha, f"small files to {s.name}")
@@ -397,7 +435,7 @@ def main():
             t = timed(lambda: c.sftp(s, f"get -r small {dl}/small\n"))
             check(sha256_tree(dl / "small") == small_sha, f"small files from {s.name}")
             record(f"{a.small_files} files of 4 KiB down, sftp", s, a.small_files / t)
-        for n in [int(x) for x in a.sessions.split(",")]:
+        for n in ([int(x) for x in a.sessions.split(",")] if "concurrent" in wl else []):
             for s in order:
                 for i in range(n):
                     clean(s, f"c{i}.bin")
@@ -435,7 +473,7 @@ def main():
                 peak_rss.setdefault(f"{n} sessions", {}).setdefault(s.name, []).append(peak[0])
                 for i in range(n):
                     clean(s, f"c{i}.bin")
-        kinds = [("key", False)] + ([("password", True)] if password_logins else [])
+        kinds = ([("key", False)] + ([("password", True)] if password_logins else [])) if "logins" in wl else []
         per_round = max(1, a.logins // a.rounds)
         for kind, password in kinds:
             for s in order:

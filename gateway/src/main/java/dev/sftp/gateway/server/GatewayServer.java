@@ -144,6 +144,7 @@ public class GatewayServer implements AutoCloseable {
     sshd.setSubsystemFactories(List.of(sftp));
 
     CoreModuleProperties.SERVER_IDENTIFICATION.set(sshd, "SFTPGateway");
+    tune(sshd);
     int idle = settings.idleTimeoutSecondsOrDefault();
     CoreModuleProperties.IDLE_TIMEOUT.set(sshd, idle == 0 ? Duration.ZERO : Duration.ofSeconds(idle));
     CoreModuleProperties.AUTH_TIMEOUT.set(sshd, Duration.ofSeconds(60));
@@ -237,6 +238,23 @@ public class GatewayServer implements AutoCloseable {
     }
     if (sshd != null) {
       sshd.stop(true);
+    }
+  }
+
+  /**
+   * Transfer sizes measured in bench/ (docs/benchmarks.md): reads of up to 255 KiB as OpenSSH's
+   * server allows (MINA's default of 63 KiB makes clients that honour limits@openssh.com send four
+   * times more read requests). Each can be set with a system property of the same name.
+   */
+  static void tune(SshServer sshd) {
+    org.apache.sshd.sftp.SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.set(sshd, Integer.getInteger("gateway.sftp.max-read", 255 * 1024));
+    Long window = Long.getLong("gateway.ssh.window-size");
+    if (window != null) {
+      CoreModuleProperties.WINDOW_SIZE.set(sshd, window);
+    }
+    Long packet = Long.getLong("gateway.ssh.max-packet");
+    if (packet != null) {
+      CoreModuleProperties.MAX_PACKET_SIZE.set(sshd, packet);
     }
   }
 
