@@ -289,12 +289,16 @@ def main():
 
     # sshd's ChrootDirectory wants every component of its path owned by root and writable by
     # nobody else, which /tmp (mode 1777) is not: the work directory lives under --out.
-    Path(a.out).mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="work-", dir=a.out)).resolve()
-    for parent in [work] + list(work.parents):
-        st = parent.stat()
-        if st.st_uid != 0 or st.st_mode & 0o022:
-            raise SystemExit(f"{parent} must be owned by root and not group/other-writable for sshd's chroot: use --out elsewhere")
+    # When --out is not such a place (a clone under /tmp), the servers work under /var/lib.
+    def chroot_safe(p):
+        return all(q.stat().st_uid == 0 and not q.stat().st_mode & 0o022 for q in [p] + list(p.parents))
+    out_dir = Path(a.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = out_dir if chroot_safe(out_dir) else Path("/var/lib")
+    work = Path(tempfile.mkdtemp(prefix="sftp-bench-", dir=base)).resolve()
+    os.chmod(work, 0o755)
+    if not chroot_safe(work):
+        raise SystemExit(f"{work}: every component must be owned by root and not group/other-writable for sshd's chroot")
     servers = []
     created_account = False
 
@@ -502,8 +506,7 @@ def main():
         rows.append(row(f"server RSS peak, {k}, MiB", {s: max(v) / 1024 for s, v in by.items()}, lower_is_better=True, n=len(by.get("gateway", []))))
 
     machine = describe(a.java)
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_dir
     doc = {"machine": machine, "settings": {k: v for k, v in vars(a).items() if k != "out"}, "sha256_checked": True, "rows": rows}
     (out / "results.json").write_text(json.dumps(doc, indent=1))
     md = markdown(doc)
