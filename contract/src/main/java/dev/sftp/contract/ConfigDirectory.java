@@ -141,7 +141,7 @@ public final class ConfigDirectory {
     }
   }
 
-  private static Map<String, byte[]> readUserLists(Path dir) throws ContractException {
+  private static Map<String, byte[]> readUserLists(Path dir) {
     Map<String, byte[]> out = new java.util.TreeMap<>();
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, USER_LIST_PREFIX + "*" + USER_LIST_SUFFIX)) {

@@ -98,11 +98,9 @@ public final class SecretWatch implements AutoCloseable {
     Map<String, byte[]> out = new TreeMap<>();
     for (SharedIndexInformer<Secret> inf : informers) {
       for (Secret s : inf.getStore().list()) {
+        // The API server always returns data (stringData is write-only).
         if (s.getData() != null) {
           s.getData().forEach((k, v) -> out.put(k, Base64.getMimeDecoder().decode(v)));
-        }
-        if (s.getStringData() != null) {
-          s.getStringData().forEach((k, v) -> out.put(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         }
       }
     }

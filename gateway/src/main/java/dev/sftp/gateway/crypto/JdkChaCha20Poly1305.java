@@ -1,6 +1,5 @@
 package dev.sftp.gateway.crypto;
 
-import java.security.MessageDigest;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.spec.ChaCha20ParameterSpec;
@@ -8,6 +7,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.cipher.CipherFactory;
+import org.apache.sshd.common.cipher.CipherInformation;
 
 /**
  * {@code chacha20-poly1305@openssh.com} (OpenSSH's PROTOCOL.chacha20poly1305) with the JDK's own
@@ -21,9 +21,12 @@ import org.apache.sshd.common.cipher.CipherFactory;
  * produce the same key stream. Keystream-only use goes through {@code DECRYPT_MODE}, which
  * (unlike {@code ENCRYPT_MODE}) lets the same key and nonce start twice.
  */
-public final class JdkChaCha20Poly1305 implements Cipher {
+public final class JdkChaCha20Poly1305 implements Cipher, SameAsMina {
   /** A factory under the standard name; falls back to MINA's engine where the JDK has no ChaCha20. */
   public static final CipherFactory FACTORY = new Factory();
+
+  /** MINA's engine for the same algorithm: the one source of its sizes and names. */
+  static final CipherFactory INFO = BuiltinCiphers.cc20p1305_openssh;
 
   private static final byte[] ZEROS = new byte[64];
 
@@ -89,7 +92,11 @@ public final class JdkChaCha20Poly1305 implements Cipher {
     if (mode == Mode.Decrypt) {
       mac.update(input, offset, length);
       mac.finish(tag, 0);
-      if (!MessageDigest.isEqual(tag, Arrays.copyOfRange(input, offset + length, offset + length + 16))) {
+      int diff = 0;
+      for (int i = 0; i < 16; i++) {
+        diff |= tag[i] ^ input[offset + length + i]; // constant time, no copy per packet
+      }
+      if (diff != 0) {
         throw new AEADBadTagException("Tag mismatch");
       }
     }
@@ -102,42 +109,7 @@ public final class JdkChaCha20Poly1305 implements Cipher {
     startPacket();
   }
 
-  @Override
-  public String getAlgorithm() {
-    return "ChaCha20";
-  }
-
-  @Override
-  public String getTransformation() {
-    return "ChaCha20";
-  }
-
-  @Override
-  public int getIVSize() {
-    return 8;
-  }
-
-  @Override
-  public int getAuthenticationTagSize() {
-    return 16;
-  }
-
-  @Override
-  public int getCipherBlockSize() {
-    return 8;
-  }
-
-  @Override
-  public int getKdfSize() {
-    return 64;
-  }
-
-  @Override
-  public int getKeySize() {
-    return 256;
-  }
-
-  private static final class Factory implements CipherFactory {
+  private static final class Factory implements CipherFactory, SameAsMina {
     private static final boolean JDK_HAS_CHACHA20 = probe();
 
     private static boolean probe() {
@@ -152,58 +124,61 @@ public final class JdkChaCha20Poly1305 implements Cipher {
     @Override
     public Cipher create() {
       if (!JDK_HAS_CHACHA20) {
-        return BuiltinCiphers.cc20p1305_openssh.create();
+        return INFO.create();
       }
       try {
         return new JdkChaCha20Poly1305();
       } catch (Exception e) {
-        return BuiltinCiphers.cc20p1305_openssh.create();
+        return INFO.create();
       }
     }
 
     @Override
     public String getName() {
-      return BuiltinCiphers.cc20p1305_openssh.getName();
+      return INFO.getName();
     }
 
     @Override
     public boolean isSupported() {
       return true;
     }
+  }
+}
 
-    @Override
-    public String getAlgorithm() {
-      return "ChaCha20";
-    }
+/** The algorithm's names and sizes, from MINA's engine for the same algorithm. */
+interface SameAsMina extends CipherInformation {
+  @Override
+  default String getAlgorithm() {
+    return JdkChaCha20Poly1305.INFO.getAlgorithm();
+  }
 
-    @Override
-    public String getTransformation() {
-      return "ChaCha20";
-    }
+  @Override
+  default String getTransformation() {
+    return JdkChaCha20Poly1305.INFO.getTransformation();
+  }
 
-    @Override
-    public int getIVSize() {
-      return 8;
-    }
+  @Override
+  default int getIVSize() {
+    return JdkChaCha20Poly1305.INFO.getIVSize();
+  }
 
-    @Override
-    public int getAuthenticationTagSize() {
-      return 16;
-    }
+  @Override
+  default int getAuthenticationTagSize() {
+    return JdkChaCha20Poly1305.INFO.getAuthenticationTagSize();
+  }
 
-    @Override
-    public int getCipherBlockSize() {
-      return 8;
-    }
+  @Override
+  default int getCipherBlockSize() {
+    return JdkChaCha20Poly1305.INFO.getCipherBlockSize();
+  }
 
-    @Override
-    public int getKdfSize() {
-      return 64;
-    }
+  @Override
+  default int getKdfSize() {
+    return JdkChaCha20Poly1305.INFO.getKdfSize();
+  }
 
-    @Override
-    public int getKeySize() {
-      return 256;
-    }
+  @Override
+  default int getKeySize() {
+    return JdkChaCha20Poly1305.INFO.getKeySize();
   }
 }
