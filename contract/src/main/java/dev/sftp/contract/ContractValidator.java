@@ -31,7 +31,8 @@ public final class ContractValidator {
           "maxSessionsPerUser",
           "algorithmProfile",
           "setstatMode",
-          "umask");
+          "umask",
+          "fsyncOnClose");
   private static final Set<String> USER_FIELDS =
       Set.of(
           "name",
@@ -120,6 +121,7 @@ public final class ContractValidator {
     if (umask != null && !UMASK.matcher(umask).matches()) {
       errors.add(new ValidationError(path + ".umask", "expected an octal mask such as '0022'"));
     }
+    bool(s, "fsyncOnClose", path, errors);
   }
 
   /** Checks one user entry; {@code path} is its JSON path, such as {@code $.users[3]}. */

@@ -19,6 +19,9 @@ import java.util.List;
  * @param setstatMode handling of chmod/times, default {@link SetstatMode#ENFORCE}
  * @param umask octal mask applied to the modes of created files and directories, default {@code
  *     0022}
+ * @param fsyncOnClose flush every file written to stable storage when the client closes it
+ *     (fsync), default false as in OpenSSH's sftp-server; clients that need it per file ask with
+ *     {@code fsync@openssh.com} (OpenSSH {@code sftp -f})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -32,7 +35,8 @@ public record ServerSettings(
     Integer maxSessionsPerUser,
     AlgorithmProfile algorithmProfile,
     SetstatMode setstatMode,
-    String umask) {
+    String umask,
+    Boolean fsyncOnClose) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -70,6 +74,10 @@ public record ServerSettings(
 
   public SetstatMode setstatModeOrDefault() {
     return setstatMode == null ? SetstatMode.ENFORCE : setstatMode;
+  }
+
+  public boolean fsyncOnCloseOrDefault() {
+    return fsyncOnClose != null && fsyncOnClose;
   }
 
   /** The umask as a number ({@code 0022} gives 18). */

@@ -61,17 +61,18 @@ class ContractValidatorTest {
 
   @Test
   void documentEnvelopeErrorsArePrecise() throws Exception {
-    List<ValidationError> errs = ContractValidator.validateDocument(json("{'apiVersion':'v0','kind':'Other','server':{'port':-1,'umask':'999','hostKeys':['/abs','../up']},'users':{}}"), GatewayConfig.KIND);
-    assertThat(errs).extracting(ValidationError::path).contains("$.apiVersion", "$.kind", "$.server.port", "$.server.umask", "$.server.hostKeys[0]", "$.server.hostKeys[1]", "$.users");
+    List<ValidationError> errs = ContractValidator.validateDocument(json("{'apiVersion':'v0','kind':'Other','server':{'port':-1,'umask':'999','fsyncOnClose':'yes','hostKeys':['/abs','../up']},'users':{}}"), GatewayConfig.KIND);
+    assertThat(errs).extracting(ValidationError::path).contains("$.apiVersion", "$.kind", "$.server.port", "$.server.umask", "$.server.fsyncOnClose", "$.server.hostKeys[0]", "$.server.hostKeys[1]", "$.users");
   }
 
   @Test
   void writingIsDeterministicAndReadsBack() throws Exception {
-    GatewayConfig c = GatewayConfig.of(new ServerSettings(null, 2222, List.of("k"), null, null, null, null, null, AlgorithmProfile.MODERN, SetstatMode.IGNORE_ERRORS, "0027"),
+    GatewayConfig c = GatewayConfig.of(new ServerSettings(null, 2222, List.of("k"), null, null, null, null, null, AlgorithmProfile.MODERN, SetstatMode.IGNORE_ERRORS, "0027", true),
         List.of(new UserEntry("a", null, List.of(ED25519), "a", false, null, null, true, List.of(Permission.READ), List.of(new PathRule("/x", List.of())))));
     String once = ContractJson.write(c);
     assertThat(ContractJson.write(ContractJson.mapper().readValue(once, GatewayConfig.class))).isEqualTo(once);
-    assertThat(once).contains("\"setstatMode\" : \"IgnoreErrors\"").contains("\"permissions\" : [ \"read\" ]");
+    assertThat(once).contains("\"setstatMode\" : \"IgnoreErrors\"").contains("\"permissions\" : [ \"read\" ]")
+        .contains("\"fsyncOnClose\" : true");
     assertThat(ContractValidator.validateDocument(json(once), GatewayConfig.KIND)).isEmpty();
     assertThat(ContractValidator.validateUser(json(once).get("users").get(0), "$.users[0]")).isEmpty();
   }

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import org.apache.sshd.common.NamedFactory;
+import org.apache.sshd.common.PropertyResolverUtils;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.kex.BuiltinDHFactories;
@@ -72,6 +73,9 @@ public class GatewayServer implements AutoCloseable {
   private final Duration reloadInterval;
   private final UserRegistry registry = new UserRegistry();
   private final AtomicInteger connections = new AtomicInteger();
+  /** MINA's key (SftpFileSystemAccessor.closeFile) for fsync on close; its default is true. */
+  private static final String FSYNC_ON_CLOSE = "sftp-auto-fsync-on-close";
+
   private SshServer sshd;
   private ServerSettings settings;
   private Path dataRoot;
@@ -144,6 +148,9 @@ public class GatewayServer implements AutoCloseable {
     sshd.setSubsystemFactories(List.of(sftp));
 
     CoreModuleProperties.SERVER_IDENTIFICATION.set(sshd, "SFTPGateway");
+    // MINA's SftpFileSystemAccessor.closeFile fsyncs every file written unless this key says
+    // false; OpenSSH's sftp-server never does, and clients that want it ask (fsync@openssh.com).
+    PropertyResolverUtils.updateProperty(sshd, FSYNC_ON_CLOSE, settings.fsyncOnCloseOrDefault());
     tune(sshd);
     int idle = settings.idleTimeoutSecondsOrDefault();
     CoreModuleProperties.IDLE_TIMEOUT.set(sshd, idle == 0 ? Duration.ZERO : Duration.ofSeconds(idle));
@@ -222,6 +229,11 @@ public class GatewayServer implements AutoCloseable {
 
   public List<HostKey> hostKeys() {
     return hostKeys;
+  }
+
+  /** Whether MINA fsyncs files written when they are closed, as its SFTP subsystem reads it. */
+  public boolean fsyncOnClose() {
+    return PropertyResolverUtils.getBooleanProperty(sshd, FSYNC_ON_CLOSE, true);
   }
 
   public UserRegistry registry() {

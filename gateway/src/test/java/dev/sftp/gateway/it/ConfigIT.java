@@ -9,6 +9,7 @@ import dev.sftp.contract.ConfigDirectory;
 import dev.sftp.contract.ContractException;
 import dev.sftp.contract.ContractJson;
 import dev.sftp.contract.GatewayConfig;
+import dev.sftp.contract.ServerSettings;
 import dev.sftp.contract.UserEntry;
 import dev.sftp.contract.UserList;
 import dev.sftp.gateway.server.GatewayServer;
@@ -117,6 +118,22 @@ class ConfigIT {
   }
 
   @Test
+  void filesAreFsyncedOnCloseOnlyWhenConfigured() throws Exception {
+    try (TestGateway plain = TestGateway.start(tmp.resolve("plain"), TestGateway.user("u", "ed25519"))) {
+      assertThat(plain.server().fsyncOnClose()).as("OpenSSH's default: no fsync unless the client asks").isFalse();
+    }
+    ServerSettings s = TestGateway.settings(null);
+    ServerSettings synced = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, true);
+    try (TestGateway gw = TestGateway.start(tmp.resolve("synced"), synced, TestGateway.user("u", "ed25519"))) {
+      assertThat(gw.server().fsyncOnClose()).isTrue();
+      Path src = tmp.resolve("f.bin");
+      Files.write(src, new byte[300_000]);
+      ok(Clients.sftp(gw, Login.key("u", "ed25519"), "put " + src + " f.bin"));
+      assertThat(Files.size(gw.home("u").resolve("f.bin"))).isEqualTo(300_000);
+    }
+  }
+
+  @Test
   void aBrokenReloadKeepsTheCurrentUsers() throws Exception {
     try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), keyUser("keep", Keys.publicLine("ed25519")))) {
       Files.writeString(gw.configDir.resolve("gateway.json"), "{ not json");
@@ -147,7 +164,7 @@ class ConfigIT {
     Keys.generate("ed25519", data.resolve("ssh_host_ed25519_key"));
     Keys.generate("rsa-pem", data.resolve("ssh_host_rsa_key"));
     GatewayConfig doc = GatewayConfig.of(
-        new dev.sftp.contract.ServerSettings(null, null, List.of("ssh_host_ed25519_key", "ssh_host_rsa_key"), tmp.resolve("data").toString(), null, null, null, null, null, null, null),
+        new ServerSettings(null, null, List.of("ssh_host_ed25519_key", "ssh_host_rsa_key"), tmp.resolve("data").toString(), null, null, null, null, null, null, null, null),
         List.of(keyUser("k8s", Keys.publicLine("ed25519"))));
     Files.writeString(data.resolve("gateway.json"), ContractJson.write(doc));
     Files.createSymbolicLink(config.resolve("..data"), data.getFileName());

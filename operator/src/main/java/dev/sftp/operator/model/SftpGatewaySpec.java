@@ -158,6 +158,9 @@ public class SftpGatewaySpec {
     @JsonPropertyDescription("Octal umask for created files and directories. Default 0022.")
     @Pattern("^0?[0-7]{3}$")
     public String umask;
+
+    @JsonPropertyDescription("Flush each written file to stable storage (fsync) when the client closes it. Default false, as OpenSSH's sftp-server; clients can ask per file with fsync@openssh.com (sftp -f).")
+    public Boolean fsyncOnClose;
   }
 
   /** Which namespaces may attach users. */

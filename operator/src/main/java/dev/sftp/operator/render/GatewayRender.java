@@ -102,7 +102,7 @@ public final class GatewayRender {
     return new ServerSettings("0.0.0.0", SFTP_PORT, List.copyOf(hostKeyFiles), DATA_DIR, s.banner,
         s.idleTimeoutSeconds, s.maxSessions, s.maxSessionsPerUser,
         s.algorithmProfile == null ? null : AlgorithmProfile.fromWire(s.algorithmProfile),
-        s.setstatMode == null ? null : SetstatMode.fromWire(s.setstatMode), s.umask);
+        s.setstatMode == null ? null : SetstatMode.fromWire(s.setstatMode), s.umask, s.fsyncOnClose);
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */
