@@ -394,6 +394,8 @@ def main():
         results.setdefault(workload, {}).setdefault(server.name, []).append(value)
         if cpu is not None:
             extra.setdefault(workload, {}).setdefault(server.name, []).append(cpu)
+        if not workload.startswith("login"):
+            print(f"  {workload}: {server.name} {value:.1f}" + (f" (CPU {cpu:.2f} s/GiB)" if cpu is not None else ""), flush=True)
 
     def with_cpu(server, fn):
         base = len(descendants(server.proc.pid))
@@ -530,6 +532,7 @@ def main():
         unit = "files/s" if "4 KiB" in w else "MiB/s"
         vals = {k: statistics.median(v) for k, v in by.items()}
         r = row(f"{w}, {unit}", vals, lower_is_better=False, n=len(by.get("gateway", [])))
+        r["all"] = {k: [round(x, 1) for x in v] for k, v in by.items()}
         if w in extra:
             r["cpu_s_per_gib"] = {k: round(statistics.median(v), 2) for k, v in extra[w].items()}
             g, o = r["cpu_s_per_gib"].get("gateway"), r["cpu_s_per_gib"].get("openssh")

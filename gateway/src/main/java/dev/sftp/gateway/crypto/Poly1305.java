@@ -1,20 +1,15 @@
 package dev.sftp.gateway.crypto;
 
 /**
- * Poly1305 (RFC 8439) with three 44/44/42-bit limbs and 64×64→128-bit products
- * ({@link Math#multiplyHigh}, an intrinsic), so a 16-byte block costs nine multiplications instead
- * of the twenty-five of a 26-bit-limb implementation. Streaming: {@link #update} any lengths,
- * then {@link #finish}.
+ * Poly1305 (RFC 8439) in radix 2^64: the accumulator is two 64-bit limbs plus a few bits above
+ * 2^128, and r's clamping (r1 a multiple of 4) folds the 2^128 overflow into {@code s1 = 5 r1 / 4},
+ * so a 16-byte block costs four 64×64→128-bit products ({@link Math#multiplyHigh}, an intrinsic)
+ * and two small ones. Streaming: {@link #update} any lengths, then {@link #finish}.
  */
 final class Poly1305 {
-  private static final long M44 = (1L << 44) - 1;
-  private static final long M42 = (1L << 42) - 1;
-
   private long r0;
   private long r1;
-  private long r2;
   private long s1;
-  private long s2;
   private long h0;
   private long h1;
   private long h2;
@@ -25,13 +20,9 @@ final class Poly1305 {
 
   /** Starts a message with the 32-byte one-time key at {@code key[off..off+32)}. */
   void init(byte[] key, int off) {
-    long t0 = le64(key, off);
-    long t1 = le64(key, off + 8);
-    r0 = t0 & 0xffc0fffffffL;
-    r1 = ((t0 >>> 44) | (t1 << 20)) & 0xfffffc0ffffL;
-    r2 = (t1 >>> 24) & 0x00ffffffc0fL;
-    s1 = r1 * (5 << 2);
-    s2 = r2 * (5 << 2);
+    r0 = le64(key, off) & 0x0ffffffc0fffffffL;
+    r1 = le64(key, off + 8) & 0x0ffffffc0ffffffcL;
+    s1 = r1 + (r1 >>> 2);
     h0 = 0;
     h1 = 0;
     h2 = 0;
@@ -50,12 +41,12 @@ final class Poly1305 {
       if (partialLen < 16) {
         return;
       }
-      blocks(partial, 0, 16, 1L << 40);
+      blocks(partial, 0, 16, 1);
       partialLen = 0;
     }
     int full = len & ~15;
     if (full > 0) {
-      blocks(m, off, full, 1L << 40);
+      blocks(m, off, full, 1);
     }
     int rest = len - full;
     if (rest > 0) {
@@ -74,105 +65,93 @@ final class Poly1305 {
       blocks(partial, 0, 16, 0);
       partialLen = 0;
     }
-    long c;
-    c = h1 >>> 44; h1 &= M44;
-    h2 += c; c = h2 >>> 42; h2 &= M42;
-    h0 += c * 5; c = h0 >>> 44; h0 &= M44;
-    h1 += c; c = h1 >>> 44; h1 &= M44;
-    h2 += c; c = h2 >>> 42; h2 &= M42;
-    h0 += c * 5; c = h0 >>> 44; h0 &= M44;
-    h1 += c;
-
-    // g = h + 5 - 2^130; keep h when g is negative (h < p).
-    long g0 = h0 + 5;
-    c = g0 >>> 44; g0 &= M44;
-    long g1 = h1 + c;
-    c = g1 >>> 44; g1 &= M44;
-    long g2 = h2 + c - (1L << 42);
-    long mask = (g2 >>> 63) - 1; // all ones when g2 >= 0
-    g0 &= mask; g1 &= mask; g2 &= mask;
-    mask = ~mask;
-    h0 = (h0 & mask) | g0;
-    h1 = (h1 & mask) | g1;
-    h2 = (h2 & mask) | g2;
-
-    h0 += pad0 & M44;
-    c = h0 >>> 44; h0 &= M44;
-    h1 += (((pad0 >>> 44) | (pad1 << 20)) & M44) + c;
-    c = h1 >>> 44; h1 &= M44;
-    h2 += ((pad1 >>> 24) & M42) + c;
-    h2 &= M42;
-
-    put64(h0 | (h1 << 44), out, off);
-    put64((h1 >>> 20) | (h2 << 24), out, off + 8);
+    // Carry h fully (h < 2^130 + small), then h mod p: h + 5 reaches 2^130 exactly when h >= p,
+    // and then the low 128 bits of h + 5 are those of h - p.
+    long a0 = h0;
+    long a1 = h1;
+    long a2 = h2;
+    long c = (a2 >>> 2) * 5;
+    a2 &= 3;
+    a0 += c;
+    c = carry(a0, c);
+    a1 += c;
+    a2 += carry(a1, c);
+    long g0 = a0 + 5;
+    c = carry(g0, 5);
+    long g1 = a1 + c;
+    long g2 = a2 + carry(g1, c);
+    long mask = -(g2 >>> 2);
+    a0 = (a0 & ~mask) | (g0 & mask);
+    a1 = (a1 & ~mask) | (g1 & mask);
+    // Tag = (h + s) mod 2^128.
+    a0 += pad0;
+    a1 += pad1 + carry(a0, pad0);
+    put64(a0, out, off);
+    put64(a1, out, off + 8);
   }
 
+  /**
+   * Whole 16-byte blocks; {@code hibit} is 1 for message blocks and 0 for the padded last one.
+   * Bounds: h2 stays below 8 and r0, r1 below 2^60, so every 128-bit column sum fits and
+   * h2 * s1 fits in 64 unsigned bits.
+   */
   private void blocks(byte[] m, int off, int len, long hibit) {
     long a0 = h0;
     long a1 = h1;
     long a2 = h2;
     final long q0 = r0;
     final long q1 = r1;
-    final long q2 = r2;
-    final long t1s = s1;
-    final long t2s = s2;
+    final long t1 = s1;
     for (int end = off + len; off < end; off += 16) {
-      long t0 = le64(m, off);
-      long t1 = le64(m, off + 8);
-      a0 += t0 & M44;
-      a1 += ((t0 >>> 44) | (t1 << 20)) & M44;
-      a2 += ((t1 >>> 24) & M42) | hibit;
+      long m0 = le64(m, off);
+      long m1 = le64(m, off + 8);
+      a0 += m0;
+      long c = carry(a0, m0);
+      long t = a1 + m1;
+      long c1 = carry(t, m1);
+      a1 = t + c;
+      a2 += c1 + carry(a1, c) + hibit;
 
-      // d0 = a0*q0 + a1*t2s + a2*t1s, and so on, as 128-bit (lo, hi) sums.
-      long lo0 = a0 * q0;
-      long hi0 = Math.multiplyHigh(a0, q0);
-      long x = a1 * t2s;
-      hi0 += Math.multiplyHigh(a1, t2s) + (Long.compareUnsigned(lo0 + x, lo0) < 0 ? 1 : 0);
-      lo0 += x;
-      x = a2 * t1s;
-      hi0 += Math.multiplyHigh(a2, t1s) + (Long.compareUnsigned(lo0 + x, lo0) < 0 ? 1 : 0);
-      lo0 += x;
+      // d0 = a0 q0 + a1 s1, d1 = a0 q1 + a1 q0 + a2 s1, d2 = a2 q0, with a0 and a1 unsigned:
+      // multiplyHigh is signed, so add the other factor when the top bit is set.
+      long sa0 = a0 >> 63;
+      long sa1 = a1 >> 63;
+      long d0 = a0 * q0;
+      long d0h = Math.multiplyHigh(a0, q0) + (sa0 & q0);
+      long x = a1 * t1;
+      d0h += Math.multiplyHigh(a1, t1) + (sa1 & t1);
+      d0 += x;
+      d0h += carry(d0, x);
 
-      long lo1 = a0 * q1;
-      long hi1 = Math.multiplyHigh(a0, q1);
+      long d1 = a0 * q1;
+      long d1h = Math.multiplyHigh(a0, q1) + (sa0 & q1);
       x = a1 * q0;
-      hi1 += Math.multiplyHigh(a1, q0) + (Long.compareUnsigned(lo1 + x, lo1) < 0 ? 1 : 0);
-      lo1 += x;
-      x = a2 * t2s;
-      hi1 += Math.multiplyHigh(a2, t2s) + (Long.compareUnsigned(lo1 + x, lo1) < 0 ? 1 : 0);
-      lo1 += x;
+      d1h += Math.multiplyHigh(a1, q0) + (sa1 & q0);
+      d1 += x;
+      d1h += carry(d1, x);
+      x = a2 * t1;
+      d1 += x;
+      d1h += carry(d1, x);
+      d1 += d0h;
+      d1h += carry(d1, d0h);
 
-      long lo2 = a0 * q2;
-      long hi2 = Math.multiplyHigh(a0, q2);
-      x = a1 * q1;
-      hi2 += Math.multiplyHigh(a1, q1) + (Long.compareUnsigned(lo2 + x, lo2) < 0 ? 1 : 0);
-      lo2 += x;
-      x = a2 * q0;
-      hi2 += Math.multiplyHigh(a2, q0) + (Long.compareUnsigned(lo2 + x, lo2) < 0 ? 1 : 0);
-      lo2 += x;
-
-      long c = (lo0 >>> 44) | (hi0 << 20);
-      a0 = lo0 & M44;
-      lo1 += c;
-      if (Long.compareUnsigned(lo1, c) < 0) {
-        hi1++;
-      }
-      c = (lo1 >>> 44) | (hi1 << 20);
-      a1 = lo1 & M44;
-      lo2 += c;
-      if (Long.compareUnsigned(lo2, c) < 0) {
-        hi2++;
-      }
-      c = (lo2 >>> 42) | (hi2 << 22);
-      a2 = lo2 & M42;
-      a0 += c * 5;
-      c = a0 >>> 44;
-      a0 &= M44;
-      a1 += c;
+      long d2 = a2 * q0 + d1h;
+      // Partial reduction: what lies at 2^130 and above comes back times 5 (2^130 = 5 mod p).
+      c = (d2 & ~3L) + (d2 >>> 2);
+      a2 = d2 & 3;
+      a0 = d0 + c;
+      c = carry(a0, c);
+      a1 = d1 + c;
+      a2 += carry(a1, c);
     }
     h0 = a0;
     h1 = a1;
     h2 = a2;
+  }
+
+  /** 1 when the unsigned addition that gave {@code sum} from {@code addend} wrapped around. */
+  private static long carry(long sum, long addend) {
+    return Long.compareUnsigned(sum, addend) < 0 ? 1 : 0;
   }
 
   private static final java.lang.invoke.VarHandle LE64 =
