@@ -394,8 +394,7 @@ def main():
         results.setdefault(workload, {}).setdefault(server.name, []).append(value)
         if cpu is not None:
             extra.setdefault(workload, {}).setdefault(server.name, []).append(cpu)
-        if not workload.startswith("login"):
-            print(f"  {workload}: {server.name} {value:.1f}" + (f" (CPU {cpu:.2f} s/GiB)" if cpu is not None else ""), flush=True)
+        print(f"  {workload}: {server.name} {value:.1f}" + (f" (CPU {cpu:.2f} s/GiB)" if cpu is not None else ""), flush=True)
 
     def with_cpu(server, fn):
         base = len(descendants(server.proc.pid))

@@ -55,6 +55,8 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  */
 public class GatewayServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
+  /** MINA's key (SftpFileSystemAccessor.closeFile) for fsync on close; its default is true. */
+  private static final String FSYNC_ON_CLOSE = "sftp-auto-fsync-on-close";
 
   /**
    * Local replacements for what the document says about this machine: where to listen, and where
@@ -73,9 +75,6 @@ public class GatewayServer implements AutoCloseable {
   private final Duration reloadInterval;
   private final UserRegistry registry = new UserRegistry();
   private final AtomicInteger connections = new AtomicInteger();
-  /** MINA's key (SftpFileSystemAccessor.closeFile) for fsync on close; its default is true. */
-  private static final String FSYNC_ON_CLOSE = "sftp-auto-fsync-on-close";
-
   private SshServer sshd;
   private ServerSettings settings;
   private Path dataRoot;
