@@ -6,7 +6,10 @@ import dev.sftp.contract.SetstatMode;
 import dev.sftp.gateway.audit.AuditLog;
 import dev.sftp.gateway.auth.GatewayUser;
 import dev.sftp.gateway.auth.UserRegistry;
+import dev.sftp.gateway.fs.PathConfinement.Entry;
+import dev.sftp.gateway.fs.PathConfinement.Kind;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.CopyOption;
@@ -26,6 +29,7 @@ import java.security.Principal;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.sshd.common.file.root.RootedFileSystem;
@@ -45,6 +49,11 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final UserRegistry registry;
   private final SetstatMode setstatMode;
   private final int umask;
+  /** The path this thread's last {@link #resolveLocalFilePath} confined, with the result. */
+  private final ThreadLocal<Confined> lastConfined = new ThreadLocal<>();
+
+  private record Confined(Path rooted, Entry entry) {}
+
   /** The directory this thread just created: MKDIR carries attributes applied right after. */
   private final ThreadLocal<Path> justCreatedDir = new ThreadLocal<>();
 
@@ -60,14 +69,31 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public Path resolveLocalFilePath(SftpSubsystemProxy subsystem, Path rootDir, String remotePath)
       throws IOException, InvalidPathException {
     Path p = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
-    confine(p);
+    lastConfined.set(new Confined(p, confineEntry(p)));
     return p;
   }
 
   /** The physical path of a rooted path, refusing any that leaves the home. */
   static Path confine(Path rooted) throws IOException {
+    return confineEntry(rooted).path();
+  }
+
+  private static Entry confineEntry(Path rooted) throws IOException {
     Path realHome = ((RootedFileSystem) rooted.getFileSystem()).getRoot();
-    return PathConfinement.resolve(realHome, realHome, names(rooted));
+    return PathConfinement.resolveEntry(realHome, realHome, names(rooted));
+  }
+
+  /**
+   * The confinement {@link #resolveLocalFilePath} just made of this path on this thread (an SFTP
+   * session's requests run on one thread, one at a time), or a new one. Taken once: an open
+   * follows the resolution of its path in the same request, and looking again a few
+   * microseconds later would cost an lstat per name (and, for a file about to be created, an
+   * exception) without closing any gap: the kernel opens by name either way.
+   */
+  private Entry confinedNow(Path rooted) throws IOException {
+    Confined c = lastConfined.get();
+    lastConfined.remove();
+    return c != null && c.rooted().equals(rooted) ? c.entry() : confineEntry(rooted);
   }
 
   private static List<String> names(Path rooted) {
@@ -122,15 +148,21 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     if (writes) {
       require(subsystem, Permission.WRITE, file);
     }
-    Path physical = confine(file);
-    if (Files.isDirectory(physical)) {
+    Entry physical = confinedNow(file);
+    if (physical.kind() == Kind.DIRECTORY) {
       throw new FileAlreadyExistsException(virtual(file), null, "is a directory");
     }
     FileAttribute<?>[] createAttrs = new FileAttribute<?>[0];
-    if (!Files.exists(physical, LinkOption.NOFOLLOW_LINKS)) {
+    if (physical.kind() == Kind.MISSING) {
       createAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(masked(requestedMode(attrs, 0666)))};
     }
-    return SftpFileSystemAccessor.super.openFile(subsystem, fileHandle, file, handle, options, createAttrs);
+    // The confined physical path, opened without following a link at its end (it was none when
+    // confined: one put there since is refused, not followed).
+    Set<OpenOption> open = new HashSet<>(options);
+    open.add(LinkOption.NOFOLLOW_LINKS);
+    // MINA answers a failure with a status code and its generic text, never the exception's
+    // message (which names the physical path); IsolationIT checks it.
+    return FileChannel.open(physical.path(), open, createAttrs);
   }
 
   @Override

@@ -29,6 +29,23 @@ public final class PathConfinement {
    * @throws AccessDeniedException when the resolution leaves the home or loops
    */
   public static Path resolve(Path realHome, Path start, Iterable<String> names) throws IOException {
+    return resolveEntry(realHome, start, names).path();
+  }
+
+  /** What is at a resolved path, as the resolution saw it. */
+  public enum Kind {
+    /** Nothing (the path may be created). */
+    MISSING,
+    DIRECTORY,
+    /** A regular file or anything else that is not a directory. */
+    OTHER
+  }
+
+  /** A resolved path and what the resolution found there (links followed). */
+  public record Entry(Path path, Kind kind) {}
+
+  /** {@link #resolve}, also telling what is at the resolved path, so callers need not look again. */
+  public static Entry resolveEntry(Path realHome, Path start, Iterable<String> names) throws IOException {
     Deque<String> queue = new ArrayDeque<>();
     for (String n : names) {
       queue.addLast(n);
@@ -36,6 +53,8 @@ public final class PathConfinement {
     Path cur = start;
     int links = 0;
     boolean missing = false;
+    // The start is a directory (a home, or the directory a link sits in).
+    Kind kind = Kind.DIRECTORY;
     while (!queue.isEmpty()) {
       String n = queue.pollFirst();
       if (n.isEmpty() || n.equals(".")) {
@@ -46,6 +65,7 @@ public final class PathConfinement {
           throw denied();
         }
         cur = cur.getParent();
+        kind = Kind.DIRECTORY; // walked down through it
         continue;
       }
       Path next = cur.resolve(n);
@@ -57,6 +77,7 @@ public final class PathConfinement {
           a = null;
           missing = true;
         }
+        kind = a == null ? Kind.MISSING : a.isDirectory() ? Kind.DIRECTORY : Kind.OTHER;
         if (a != null && a.isSymbolicLink()) {
           if (++links > MAX_LINKS) {
             throw denied();
@@ -78,6 +99,7 @@ public final class PathConfinement {
           for (Iterator<String> it = expanded.descendingIterator(); it.hasNext(); ) {
             queue.addFirst(it.next());
           }
+          kind = Kind.DIRECTORY; // cur, where the target's names start (a link to "." ends here)
           continue;
         }
       }
@@ -86,7 +108,7 @@ public final class PathConfinement {
     if (!cur.startsWith(realHome)) {
       throw denied();
     }
-    return cur;
+    return new Entry(cur, missing ? Kind.MISSING : kind);
   }
 
   private static AccessDeniedException denied() {
