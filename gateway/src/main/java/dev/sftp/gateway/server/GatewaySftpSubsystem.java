@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.BufferUtils;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.session.ServerSession;
@@ -27,9 +29,66 @@ public class GatewaySftpSubsystem extends SftpSubsystem {
   static final String STATVFS = "statvfs@openssh.com";
   static final String FSTATVFS = "fstatvfs@openssh.com";
   private static final long ST_NOSUID = 0x2;
+  /** At most this many reply bytes are held back to be sent with the next ones. */
+  static final int MAX_HELD_BYTES = Integer.getInteger("gateway.sftp.coalesce-bytes", 256 * 1024);
+
+  /** Replies not sent yet: more requests were queued when they were made (see {@link #send}). */
+  private final List<Buffer> held = new ArrayList<>();
+  private int heldBytes;
 
   public GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator) {
     super(channel, configurator);
+  }
+
+  /**
+   * Sends replies together while the client has more requests queued: a client that pipelines
+   * (a WRITE and its CLOSE, a file's READs, lftp's sixteen reads in flight) gets them in as few
+   * SSH packets and socket writes as the size allows, the way OpenSSH's sftp-server fills its
+   * output buffer. A reply waits only while this thread has another request to process, and
+   * never for more than {@link #MAX_HELD_BYTES} bytes.
+   */
+  @Override
+  protected void send(Buffer reply) throws IOException {
+    BufferUtils.updateLengthPlaceholder(reply, 0);
+    if (heldBytes + reply.available() > MAX_HELD_BYTES) {
+      sendHeld(); // what was held goes first
+    }
+    held.add(reply);
+    heldBytes += reply.available();
+    Buffer next = requests.peek();
+    // Past half the limit another reply would rarely fit: send (a big READ reply at once).
+    if (next == null || next == CLOSE || heldBytes > MAX_HELD_BYTES / 2) {
+      sendHeld();
+    }
+  }
+
+  private void sendHeld() throws IOException {
+    if (held.isEmpty()) {
+      return;
+    }
+    Buffer all;
+    if (held.size() == 1) {
+      all = held.get(0);
+    } else {
+      all = new ByteArrayBuffer(heldBytes, false);
+      for (Buffer b : held) {
+        all.putBuffer(b);
+      }
+    }
+    held.clear();
+    heldBytes = 0;
+    out.writeBuffer(all);
+  }
+
+  /** Called on the way out of the request loop, however it ends: nothing held is lost. */
+  @Override
+  protected void closeAllHandles() {
+    try {
+      sendHeld();
+    } catch (IOException | RuntimeException e) {
+      log.debug("closeAllHandles({}) held replies not sent: {}", getServerSession(), e.toString());
+    }
+    super.closeAllHandles();
   }
 
   /** Creates {@link GatewaySftpSubsystem}s with the factory's listeners. */
