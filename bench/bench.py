@@ -330,6 +330,9 @@ def main():
                 subprocess.run(["umount", "-l", str(work)])
             shutil.rmtree(work, ignore_errors=True)
     atexit.register(cleanup)
+    # A SIGTERM (kill, a CI timeout) ends the run through the same clean-up: servers stopped,
+    # the account removed, the tmpfs unmounted (Python runs atexit handlers only on exit).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     # The login account sshd needs (the gateway has its own users).
     login_user = USER
