@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 
 /**
@@ -69,6 +70,7 @@ public final class SecretWatch implements AutoCloseable {
         onChange.run();
       }
     };
+    List<CompletableFuture<Void>> starts = new ArrayList<>();
     for (String name : names) {
       SharedIndexInformer<Secret> inf = this.client.secrets().inNamespace(namespace).withName(name).runnableInformer(0);
       inf.addEventHandler(handler);
@@ -76,9 +78,13 @@ public final class SecretWatch implements AutoCloseable {
         LOG.warning("watching Secret " + namespace + "/" + name + ": " + t + " (retrying; the last known users stay in use)");
         return true;
       });
-      inf.start();
+      starts.add(inf.start().toCompletableFuture());
       informers.add(inf);
     }
+    // The snapshot exists only once every watch has listed, and a Secret that does not exist
+    // lists without an event: tell the gateway when the last first list is in, or the users of
+    // the Secrets that listed earlier would wait for the next change (found as a flaky test).
+    CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0])).thenRun(onChange);
     LOG.info("following " + names.size() + " user Secrets of namespace " + namespace + " through the Kubernetes API at " + this.client.getMasterUrl());
   }
 

@@ -82,7 +82,8 @@ public class GatewayServer implements AutoCloseable {
   private String digest;
   private ScheduledExecutorService reloader;
   private SecretWatch.Settings watchSettings;
-  private SecretWatch watch;
+  /** Read by the reload thread; set once by {@link #start}. */
+  private volatile SecretWatch watch;
 
   public GatewayServer(Path configDir, Overrides overrides, Duration reloadInterval) {
     this.configDir = configDir.toAbsolutePath();
@@ -181,6 +182,8 @@ public class GatewayServer implements AutoCloseable {
           r.execute(this::reloadQuietly);
         }
       });
+      // The watch may have listed everything before the field above was set: look once now.
+      r.execute(this::reloadQuietly);
     }
   }
 

@@ -8,8 +8,8 @@ import dev.sftp.contract.ContractJson;
 import dev.sftp.contract.UserEntry;
 import dev.sftp.contract.UserList;
 import dev.sftp.gateway.config.SecretWatch;
-import dev.sftp.gateway.support.Clients;
 import dev.sftp.gateway.support.Clients.Login;
+import dev.sftp.gateway.support.Clients;
 import dev.sftp.gateway.support.Keys;
 import dev.sftp.gateway.support.TestGateway;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -19,9 +19,13 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
@@ -97,6 +101,37 @@ class SecretWatchIT {
         assertThat(gw.home("alice").resolve("during")).isDirectory();
         ok(Clients.sftp(gw, Login.key("bob", "rsa"), "pwd"));
       }
+    }
+  }
+
+  @Test
+  void theGatewayHearsWhenTheLastWatchHasListed() throws Exception {
+    // One Secret that exists and several that do not (yet): the existing one lists with an
+    // event, usually before the others have listed (which they do without any event). The
+    // snapshot exists only once all have listed, so that moment must be announced too.
+    client.resource(shard("early-users-00", "users-00.json", ConfigIT.keyUser("dora", Keys.publicLine("ed25519")))).create();
+    List<String> names = new ArrayList<>(List.of("early-users-00"));
+    for (int i = 1; i <= 12; i++) {
+      names.add("early-users-" + String.format("%02d", i));
+    }
+    CopyOnWriteArrayList<Map<String, byte[]>> seen = new CopyOnWriteArrayList<>();
+    AtomicReference<SecretWatch> ref = new AtomicReference<>();
+    CountDownLatch built = new CountDownLatch(1);
+    try (SecretWatch watch = new SecretWatch(client, "sftp", names, () -> {
+      try {
+        built.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Map<String, byte[]> snap = ref.get().snapshot();
+      if (snap != null) {
+        seen.add(snap);
+      }
+    })) {
+      ref.set(watch);
+      built.countDown();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+      assertThat(seen.get(seen.size() - 1)).containsKey("users-00.json");
     }
   }
 
