@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -279,6 +280,27 @@ public final class GatewayRender {
     return new VolumeBuilder().withName("config").withProjected(projected.build()).build();
   }
 
+  /** The most heap the gateway keeps however little it holds, when the container allows it. */
+  static final long HEAP_FLOOR_MIB = 512;
+
+  /**
+   * The gateway's minimum heap ({@code -Xms}): {@value #HEAP_FLOOR_MIB} MiB, or less under a small
+   * memory limit. Without a floor, G1 shrinks the heap to a few times the live data (~20 MiB)
+   * after a burst, and the next transfers run with a young collection every fraction of a second
+   * and a marking cycle after nearly each: measured, a 1 GiB download then costs 1.5x the CPU
+   * (docs/benchmarks.md). The image's maximum heap is 75% of the memory limit; the floor stays
+   * at half of that (a larger {@code -Xms} would silently raise the maximum with it, past what the
+   * limit leaves for the rest of the process).
+   */
+  public static long heapFloorMiB(ResourceRequirements resources) {
+    Quantity limit = resources == null || resources.getLimits() == null ? null : resources.getLimits().get("memory");
+    if (limit == null) {
+      return HEAP_FLOOR_MIB;
+    }
+    long limitMiB = Quantity.getAmountInBytes(limit).longValue() >> 20;
+    return Math.max(8, Math.min(HEAP_FLOOR_MIB, limitMiB * 3 / 8));
+  }
+
   public static Deployment deployment(SftpGateway gw, String image, String configHash) {
     SftpGatewaySpec sp = spec(gw);
     Map<String, String> podLabels = new LinkedHashMap<>();
@@ -299,6 +321,8 @@ public final class GatewayRender {
         .addNewEnv().withName("QUARKUS_MANAGEMENT_HOST").withValue("0.0.0.0").endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_USER_SECRETS").withValue(String.join(",", userShardNames(gw))).endEnv()
+        // Read by the java launcher, added to the image's JAVA_TOOL_OPTIONS (see heapFloorMiB).
+        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(sp.resources) + "m").endEnv()
         .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()
         .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
         .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()

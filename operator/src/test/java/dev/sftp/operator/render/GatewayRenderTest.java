@@ -9,6 +9,8 @@ import dev.sftp.contract.UserEntry;
 import dev.sftp.operator.model.SftpGateway;
 import dev.sftp.operator.model.SftpGatewaySpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.Service;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +62,31 @@ class GatewayRenderTest {
     assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("sftp.dev/config-hash", "hash");
     assertThat(d.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "sftp-operator").containsEntry("app.kubernetes.io/instance", "files");
     assertThat(d.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getUid()).isEqualTo("uid-1"));
+  }
+
+  @Test
+  void heapFloorFitsUnderTheMemoryLimit() {
+    SftpGateway gw = gateway();
+    assertThat(javaOptions(gw)).isEqualTo("-Xms512m"); // no limit: the node's memory is the bound
+    gw.getSpec().resources = new ResourceRequirementsBuilder().withRequests(Map.of("memory", new Quantity("64Mi"))).build();
+    assertThat(javaOptions(gw)).isEqualTo("-Xms512m"); // a request does not bound the JVM
+    // The image's maximum heap is 75% of the limit; the floor is never more than half of that.
+    for (String limit : List.of("48Mi", "256Mi", "1Gi", "1500Mi", "4Gi", "2G")) {
+      gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity(limit))).build();
+      long limitMiB = Quantity.getAmountInBytes(new Quantity(limit)).longValue() >> 20;
+      long floor = GatewayRender.heapFloorMiB(gw.getSpec().resources);
+      assertThat(javaOptions(gw)).isEqualTo("-Xms" + floor + "m");
+      assertThat(floor).as(limit).isLessThanOrEqualTo(limitMiB * 75 / 100 / 2).isLessThanOrEqualTo(512);
+    }
+    gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity("256Mi"))).build();
+    assertThat(javaOptions(gw)).isEqualTo("-Xms96m");
+    gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity("2Gi"))).build();
+    assertThat(javaOptions(gw)).isEqualTo("-Xms512m");
+  }
+
+  static String javaOptions(SftpGateway gw) {
+    var env = GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    return env.stream().filter(e -> e.getName().equals("JDK_JAVA_OPTIONS")).findFirst().orElseThrow().getValue();
   }
 
   @Test
