@@ -49,14 +49,6 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final UserRegistry registry;
   private final SetstatMode setstatMode;
   private final int umask;
-  /** The path this thread's last {@link #resolveLocalFilePath} confined, with the result. */
-  private final ThreadLocal<Confined> lastConfined = new ThreadLocal<>();
-
-  private record Confined(Path rooted, Entry entry) {}
-
-  /** The directory this thread just created: MKDIR carries attributes applied right after. */
-  private final ThreadLocal<Path> justCreatedDir = new ThreadLocal<>();
-
   public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask) {
     this.registry = registry;
     this.setstatMode = setstatMode;
@@ -69,7 +61,12 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public Path resolveLocalFilePath(SftpSubsystemProxy subsystem, Path rootDir, String remotePath)
       throws IOException, InvalidPathException {
     Path p = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
-    lastConfined.set(new Confined(p, confineEntry(p)));
+    Entry e = confineEntry(p);
+    if (subsystem instanceof RequestMemory.Holder h) {
+      RequestMemory m = h.requestMemory();
+      m.confinedRooted = p;
+      m.confinedEntry = e;
+    }
     return p;
   }
 
@@ -84,16 +81,24 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   }
 
   /**
-   * The confinement {@link #resolveLocalFilePath} just made of this path on this thread (an SFTP
-   * session's requests run on one thread, one at a time), or a new one. Taken once: an open
-   * follows the resolution of its path in the same request, and looking again a few
-   * microseconds later would cost an lstat per name (and, for a file about to be created, an
-   * exception) without closing any gap: the kernel opens by name either way.
+   * The confinement {@link #resolveLocalFilePath} just made of this path for this SFTP channel
+   * ({@link RequestMemory}), or a new one. Taken once: an open follows the resolution of its path
+   * in the same request, and looking again a few microseconds later would cost an lstat per name
+   * (and, for a file about to be created, an exception) without closing any gap: the kernel opens
+   * by name either way.
    */
-  private Entry confinedNow(Path rooted) throws IOException {
-    Confined c = lastConfined.get();
-    lastConfined.remove();
-    return c != null && c.rooted().equals(rooted) ? c.entry() : confineEntry(rooted);
+  private static Entry confinedNow(SftpSubsystemProxy subsystem, Path rooted) throws IOException {
+    if (subsystem instanceof RequestMemory.Holder h) {
+      RequestMemory m = h.requestMemory();
+      Path known = m.confinedRooted;
+      Entry entry = m.confinedEntry;
+      m.confinedRooted = null;
+      m.confinedEntry = null;
+      if (known != null && known.getFileSystem() == rooted.getFileSystem() && known.equals(rooted)) {
+        return entry;
+      }
+    }
+    return confineEntry(rooted);
   }
 
   private static List<String> names(Path rooted) {
@@ -148,7 +153,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     if (writes) {
       require(subsystem, Permission.WRITE, file);
     }
-    Entry physical = confinedNow(file);
+    Entry physical = confinedNow(subsystem, file);
     if (physical.kind() == Kind.DIRECTORY) {
       throw new FileAlreadyExistsException(virtual(file), null, "is a directory");
     }
@@ -176,7 +181,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public void createDirectory(SftpSubsystemProxy subsystem, Path path) throws IOException {
     require(subsystem, Permission.MKDIR, path);
     Files.createDirectory(path, PosixFilePermissions.asFileAttribute(masked(0777)));
-    justCreatedDir.set(path);
+    if (subsystem instanceof RequestMemory.Holder h) {
+      h.requestMemory().justCreatedDir = path;
+    }
   }
 
   @Override
@@ -293,9 +300,11 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   @Override
   public void setFilePermissions(SftpSubsystemProxy subsystem, Path path, Set<PosixFilePermission> perms,
       LinkOption... options) throws IOException {
-    if (path.equals(justCreatedDir.get())) {
+    RequestMemory m = subsystem instanceof RequestMemory.Holder h ? h.requestMemory() : null;
+    Path created = m == null ? null : m.justCreatedDir;
+    if (created != null && created.getFileSystem() == path.getFileSystem() && created.equals(path)) {
       // MKDIR's own mode: part of creating the directory, so no setstat permission needed.
-      justCreatedDir.remove();
+      m.justCreatedDir = null;
       confine(path);
       Files.setPosixFilePermissions(path, masked(toMode(perms)));
       return;

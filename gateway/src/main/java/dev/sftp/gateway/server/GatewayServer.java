@@ -76,6 +76,7 @@ public class GatewayServer implements AutoCloseable {
   private final UserRegistry registry = new UserRegistry();
   private final AtomicInteger connections = new AtomicInteger();
   private SshServer sshd;
+  private SftpSubsystemFactory sftp;
   private ServerSettings settings;
   private Path dataRoot;
   private List<HostKey> hostKeys = List.of();
@@ -141,7 +142,7 @@ public class GatewayServer implements AutoCloseable {
     sshd.setCommandFactory(refusal);
     sshd.setFileSystemFactory(new HomeFileSystemFactory(registry));
 
-    SftpSubsystemFactory sftp = new GatewaySftpSubsystem.Factory();
+    sftp = new GatewaySftpSubsystem.Factory();
     sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault()));
     sftp.addSftpEventListener(new ExtensionPolicy());
     sftp.addSftpEventListener(new AuditSftpListener());
@@ -218,6 +219,11 @@ public class GatewayServer implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warning("configuration not reloaded: " + e);
     }
+  }
+
+  /** The SFTP subsystem factory (tests add listeners to it). */
+  SftpSubsystemFactory sftpFactory() {
+    return sftp;
   }
 
   public int port() {

@@ -8,9 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntUnaryOperator;
+import dev.sftp.gateway.fs.RequestMemory;
+import org.apache.sshd.common.PropertyResolver;
+import org.apache.sshd.common.channel.BufferedIoOutputStream;
+import org.apache.sshd.common.io.IoOutputStream;
 import org.apache.sshd.common.util.ValidateUtils;
+import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.BufferUtils;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
@@ -31,7 +37,7 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  * statvfs@openssh.com} and {@code fstatvfs@openssh.com} ({@code df} in {@code sftp}). The hard
  * link extension is not advertised, since hard links are refused.
  */
-public class GatewaySftpSubsystem extends SftpSubsystem {
+public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory.Holder {
   static final String STATVFS = "statvfs@openssh.com";
   static final String FSTATVFS = "fstatvfs@openssh.com";
   private static final long ST_NOSUID = 0x2;
@@ -42,8 +48,225 @@ public class GatewaySftpSubsystem extends SftpSubsystem {
   private final List<Buffer> held = new ArrayList<>();
   private int heldBytes;
 
+  /**
+   * Whether requests may run on the I/O thread that read them (see {@link #data}); {@code
+   * -Dgateway.sftp.inline=false} turns it off.
+   */
+  static final boolean INLINE = Boolean.parseBoolean(System.getProperty("gateway.sftp.inline", "true"));
+  /** A request that takes longer than this inline sends the channel's next requests to its thread. */
+  static final long INLINE_SLOW_NANOS = Long.getLong("gateway.sftp.inline-slow-micros", 5_000) * 1_000;
+  /** How many requests go to the channel's thread after one ran slowly inline. */
+  static final int INLINE_BACKOFF = 64;
+  /** Replies not yet handed to the SSH channel above which requests go to the channel's thread. */
+  static final int INLINE_MAX_PENDING = 64 * 1024;
+
+  /** Requests handed to this channel's SFTP thread and not processed yet. */
+  private final AtomicInteger queued = new AtomicInteger();
+  /** I/O threads running SFTP requests inline now, over all channels of the server. */
+  private final InlineSlots slots;
+  /**
+   * Requests still to go to the channel's thread since one ran slowly inline (a slow volume, or
+   * a thread that lost its core for a while): a slow volume keeps them there, a hiccup does not.
+   */
+  private int backoff;
+  /** True while an inline batch has more requests after the current one. */
+  private boolean inlineMore;
+  private final RequestMemory memory = new RequestMemory();
+
   public GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator) {
+    this(channel, configurator, new InlineSlots(1));
+  }
+
+  GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator, InlineSlots slots) {
     super(channel, configurator);
+    this.slots = slots;
+  }
+
+  /**
+   * Takes the SFTP requests out of the channel's data, as MINA's does, and runs them right here,
+   * on the I/O thread that decrypted them, when this channel's own SFTP thread has nothing to do.
+   * MINA hands every request to that thread and the reply's write completion back to a pool
+   * thread; for a request that takes microseconds (the open, read and close of a small file)
+   * those wake-ups cost more than the request. A request still goes to the channel's thread
+   * (MINA's way, in order) when that thread has requests queued, when replies are waiting for
+   * the client's window (a bulk download), when it is an extended request (copies, hashes: no
+   * bound on their time), for the next {@link #INLINE_BACKOFF} requests after one took more than
+   * {@link #INLINE_SLOW_NANOS} inline (a slow volume), and when all but one of the server's I/O
+   * threads are running requests already, so that one is always free for the network.
+   */
+  @Override
+  public int data(ChannelSession channel, byte[] buf, int start, int len) throws IOException {
+    buffer.compact();
+    buffer.putRawBytes(buf, start, len);
+    List<Buffer> batch = null;
+    while (buffer.available() >= 4) {
+      int rpos = buffer.rpos();
+      int msgLen = buffer.getInt();
+      if (buffer.available() < msgLen) {
+        buffer.rpos(rpos);
+        break;
+      }
+      Buffer b = new ByteArrayBuffer(msgLen + 4 + 64, false);
+      b.putUInt(msgLen);
+      b.putRawBytes(buffer.array(), buffer.rpos(), msgLen);
+      buffer.rpos(rpos + msgLen + 4);
+      if (batch == null) {
+        batch = new ArrayList<>(2);
+      }
+      batch.add(b);
+    }
+    if (batch == null) {
+      return 0;
+    }
+    int i = 0;
+    if (backoff > 0) {
+      backoff = Math.max(0, backoff - batch.size());
+    } else if (INLINE && queued.get() == 0 && !closed.get() && out instanceof SftpOut o && slots.tryAcquire()) {
+      long done = 0;
+      o.inline = true;
+      try {
+        while (i < batch.size() && backoff == 0 && inlineable(batch.get(i), o)) {
+          Buffer b = batch.get(i++);
+          inlineMore = i < batch.size();
+          int n = b.available();
+          long t0 = System.nanoTime();
+          processOne(b);
+          done += n;
+          if (System.nanoTime() - t0 > INLINE_SLOW_NANOS) {
+            backoff = INLINE_BACKOFF;
+            log.debug("data({}) a request took over {} µs inline: the next {} go to the channel's thread",
+                getServerSession(), INLINE_SLOW_NANOS / 1000, INLINE_BACKOFF);
+          }
+        }
+        inlineMore = false;
+        sendHeld(); // before anything goes to the channel's thread
+      } catch (IOException | RuntimeException | Error e) {
+        // MINA's request loop ends the channel on such a failure: hand it over to end there.
+        batch.subList(0, i).clear();
+        batch.add(0, new Failed(e));
+        i = 0;
+      } finally {
+        inlineMore = false;
+        o.inline = false;
+        slots.release();
+        if (done > 0) {
+          channel.getLocalWindow().release(done);
+        }
+      }
+    }
+    if (i < batch.size()) {
+      List<Buffer> rest = i == 0 ? batch : batch.subList(i, batch.size());
+      queued.addAndGet(rest.size());
+      requests.addAll(rest);
+    }
+    return 0;
+  }
+
+  private static boolean inlineable(Buffer request, SftpOut o) {
+    int type = request.array()[request.rpos() + 4] & 0xff;
+    return type != SftpConstants.SSH_FXP_EXTENDED && o.pending() <= INLINE_MAX_PENDING;
+  }
+
+  /** A request handed to this channel's SFTP thread (MINA's request loop). */
+  @Override
+  protected void process(Buffer b) throws IOException {
+    try {
+      if (b instanceof Failed f) {
+        throw f.rethrow();
+      }
+      processOne(b);
+    } finally {
+      queued.decrementAndGet();
+    }
+  }
+
+  private void processOne(Buffer b) throws IOException {
+    memory.clear();
+    super.process(b);
+  }
+
+  @Override
+  public RequestMemory requestMemory() {
+    return memory;
+  }
+
+  /** A request that failed inline, handed to the channel's thread to fail there. */
+  private static final class Failed extends ByteArrayBuffer {
+    private final Throwable cause;
+
+    Failed(Throwable cause) {
+      super(0);
+      this.cause = cause;
+    }
+
+    IOException rethrow() {
+      if (cause instanceof Error e) {
+        throw e;
+      }
+      if (cause instanceof RuntimeException e) {
+        throw e;
+      }
+      return (IOException) cause;
+    }
+  }
+
+  /** How many I/O threads may run SFTP requests at once: all of them but one. */
+  static final class InlineSlots {
+    private final int max;
+    private final AtomicInteger used = new AtomicInteger();
+
+    InlineSlots(int max) {
+      this.max = max;
+    }
+
+    boolean tryAcquire() {
+      int n;
+      do {
+        n = used.get();
+        if (n >= max) {
+          return false;
+        }
+      } while (!used.compareAndSet(n, n + 1));
+      return true;
+    }
+
+    void release() {
+      used.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void setIoOutputStream(IoOutputStream stream) {
+    ChannelSession channel = getServerChannelSession();
+    out = new SftpOut(channel.getChannelId(), stream, channel);
+  }
+
+  /** MINA's buffered SFTP output, except that a write made inline never waits for space. */
+  static final class SftpOut extends BufferedIoOutputStream {
+    boolean inline;
+
+    SftpOut(long channelId, IoOutputStream out, PropertyResolver resolver) {
+      super("sftp-out@" + channelId, channelId, out, resolver);
+    }
+
+    int pending() {
+      return pendingBytesCount.get();
+    }
+
+    @Override
+    protected void waitForAvailableWriteSpace(int required) throws IOException {
+      if (!inline) {
+        super.waitForAvailableWriteSpace(required);
+        return;
+      }
+      synchronized (pendingBytesCount) { // what MINA's does once there is space
+        IOException failed = pendingException.get();
+        if (failed != null) {
+          throw failed;
+        }
+        pendingBytesCount.addAndGet(required);
+      }
+    }
   }
 
   /**
@@ -63,7 +286,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem {
     heldBytes += reply.available();
     Buffer next = requests.peek();
     // Past half the limit another reply would rarely fit: send (a big READ reply at once).
-    if (next == null || next == CLOSE || heldBytes > MAX_HELD_BYTES / 2) {
+    if (!inlineMore && (next == null || next == CLOSE) || heldBytes > MAX_HELD_BYTES / 2) {
       sendHeld();
     }
   }
@@ -172,9 +395,25 @@ public class GatewaySftpSubsystem extends SftpSubsystem {
 
   /** Creates {@link GatewaySftpSubsystem}s with the factory's listeners. */
   public static class Factory extends SftpSubsystemFactory {
+    private volatile InlineSlots slots;
+
+    private InlineSlots slots(ChannelSession channel) {
+      InlineSlots s = slots;
+      if (s == null) {
+        synchronized (this) {
+          if (slots == null) {
+            int ioThreads = CoreModuleProperties.NIO_WORKERS.getRequired(channel.getSession().getFactoryManager());
+            slots = new InlineSlots(Math.max(1, ioThreads - 1));
+          }
+          s = slots;
+        }
+      }
+      return s;
+    }
+
     @Override
     public Command createSubsystem(ChannelSession channel) throws IOException {
-      GatewaySftpSubsystem s = new GatewaySftpSubsystem(channel, this);
+      GatewaySftpSubsystem s = new GatewaySftpSubsystem(channel, this, slots(channel));
       getRegisteredListeners().forEach(s::addSftpEventListener);
       return s;
     }

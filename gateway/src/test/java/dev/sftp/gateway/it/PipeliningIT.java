@@ -2,13 +2,16 @@ package dev.sftp.gateway.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sftp.gateway.support.Clients.Login;
+import dev.sftp.gateway.support.RawSftp;
 import dev.sftp.gateway.support.TestGateway;
+import static dev.sftp.gateway.support.RawSftp.append;
+import static dev.sftp.gateway.support.RawSftp.reply;
+import static dev.sftp.gateway.support.RawSftp.request;
+import static dev.sftp.gateway.support.RawSftp.send;
 import java.io.DataInputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,13 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.channel.ChannelSubsystem;
-import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
-import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.common.util.buffer.Buffer;
-import org.apache.sshd.common.util.buffer.BufferUtils;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.junit.jupiter.api.Test;
@@ -45,22 +42,10 @@ class PipeliningIT {
     try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), TestGateway.user("pipe", "ed25519"))) {
       Files.createDirectories(gw.home("pipe"));
       Files.write(gw.home("pipe").resolve("f.bin"), content);
-      SshClient client = SshClient.setUpDefaultClient();
-      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
-      client.setKeyIdentityProvider(new FileKeyPairProvider(Login.key("pipe", "ed25519").key()));
-      client.start();
       ExecutorService reader = Executors.newSingleThreadExecutor();
-      try (ClientSession session = client.connect("pipe", "127.0.0.1", gw.port()).verify(Duration.ofSeconds(20)).getSession()) {
-        session.auth().verify(Duration.ofSeconds(20));
-        ChannelSubsystem ch = session.createSubsystemChannel("sftp");
-        ch.open().verify(Duration.ofSeconds(20));
-        OutputStream toServer = ch.getInvertedIn();
-        DataInputStream fromServer = new DataInputStream(ch.getInvertedOut());
-
-        Buffer init = packet(SftpConstants.SSH_FXP_INIT);
-        init.putUInt(3);
-        send(toServer, init);
-        assertThat(reply(fromServer)[0]).isEqualTo((byte) SftpConstants.SSH_FXP_VERSION);
+      try (RawSftp.Channel ch = new RawSftp.Channel(gw, "pipe")) {
+        OutputStream toServer = ch.toServer;
+        DataInputStream fromServer = ch.fromServer;
 
         Buffer open = request(SftpConstants.SSH_FXP_OPEN, 1);
         open.putString("/f.bin");
@@ -128,47 +113,9 @@ class PipeliningIT {
             assertThat(r.getUInt()).as("status of reply %d", i).isEqualTo(e[2]);
           }
         }
-        ch.close(false);
       } finally {
         reader.shutdownNow();
-        client.stop();
       }
     }
-  }
-
-  private static Buffer packet(int type) {
-    Buffer b = new ByteArrayBuffer();
-    b.putUInt(0); // length, set by send/append
-    b.putByte((byte) type);
-    return b;
-  }
-
-  private static Buffer request(int type, int id) {
-    Buffer b = packet(type);
-    b.putUInt(id);
-    return b;
-  }
-
-  private static void append(ByteArrayBuffer all, Buffer b) {
-    all.putRawBytes(framed(b));
-  }
-
-  private static void send(OutputStream out, Buffer b) throws Exception {
-    out.write(framed(b));
-    out.flush();
-  }
-
-  /** The packet's bytes with its length filled in (the same MINA helper the gateway's send uses). */
-  private static byte[] framed(Buffer b) {
-    BufferUtils.updateLengthPlaceholder(b, b.rpos());
-    return Arrays.copyOfRange(b.array(), b.rpos(), b.wpos());
-  }
-
-  /** One SFTP packet from the server, without its length. */
-  private static byte[] reply(DataInputStream in) throws Exception {
-    int len = in.readInt();
-    byte[] b = new byte[len];
-    in.readFully(b);
-    return b;
   }
 }
