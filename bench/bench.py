@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-JAR = ROOT / "gateway/target/quarkus-app/quarkus-run.jar"
+JAR = Path(os.environ.get("BENCH_JAR") or ROOT / "gateway/target/quarkus-app/quarkus-run.jar")
 USER = "sftpbench"
 # Both servers run under bench/reaper.py, so that the CPU of every process they start is counted.
 REAPER = [sys.executable, str(Path(__file__).resolve().parent / "reaper.py")]
@@ -204,7 +204,9 @@ class Gateway(Server):
                        "dataRoot": str(self.data), "maxSessions": 1000, "maxSessionsPerUser": 256},
             "users": [user]}, indent=1))
         self.log = open(d / "gateway.log", "w")
-        cmd = [java] + jvm_opts + [f"-Dgateway.config-dir={d / 'config'}", "-Dquarkus.management.port=0", "-jar", str(JAR)]
+        # As the image's ENTRYPOINT (gateway/src/main/docker/Dockerfile): the JDK's Poly1305 opened.
+        cmd = [java, "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED"] + jvm_opts + [
+            f"-Dgateway.config-dir={d / 'config'}", "-Dquarkus.management.port=0", "-jar", str(JAR)]
         self.proc = subprocess.Popen(REAPER + cmd, stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
         # The home is made at the first login; make it now so both servers start equal.

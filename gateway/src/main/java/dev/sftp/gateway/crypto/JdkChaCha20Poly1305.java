@@ -11,9 +11,10 @@ import org.apache.sshd.common.cipher.CipherInformation;
 
 /**
  * {@code chacha20-poly1305@openssh.com} (OpenSSH's PROTOCOL.chacha20poly1305) with the JDK's own
- * ChaCha20 for the key stream (SunJCE, an AVX2/AVX-512 intrinsic since JDK 20) and {@link
- * Poly1305} with 64-bit limbs, instead of MINA's pure-Java engine, which is the slowest cipher a
- * stock OpenSSH client picks (it prefers this one).
+ * ChaCha20 for the key stream (SunJCE, an AVX2/AVX-512 intrinsic since JDK 20) and Poly1305 from
+ * {@link OneTimeMac#create} (the JDK's where its intrinsic runs, else ours with 64-bit limbs),
+ * instead of MINA's pure-Java engine, which is the slowest cipher a stock OpenSSH client picks
+ * (it prefers this one).
  *
  * <p>OpenSSH's construction uses the original ChaCha20 (64-bit counter, 64-bit nonce = packet
  * sequence number); the JDK implements RFC 8439 (32-bit counter, 96-bit nonce). With the nonce
@@ -32,7 +33,7 @@ public final class JdkChaCha20Poly1305 implements Cipher, SameAsMina {
 
   private final javax.crypto.Cipher header;
   private final javax.crypto.Cipher body;
-  private final Poly1305 mac = new Poly1305();
+  private final OneTimeMac mac;
   private final byte[] nonce = new byte[12];
   private final byte[] block0 = new byte[64];
   private final byte[] tag = new byte[16];
@@ -42,7 +43,20 @@ public final class JdkChaCha20Poly1305 implements Cipher, SameAsMina {
   /** The packet sequence number: 32 bits, wrapping to zero (RFC 4253, 6.4), as OpenSSH's. */
   private int seq;
 
+  /** Which Poly1305 engine packets get, and why (for the log). */
+  public static String poly1305Engine() {
+    if (OneTimeMac.USE_JDK) {
+      return "Poly1305 from the JDK (" + OneTimeMac.CHOICE + ")";
+    }
+    return "our Poly1305 (gateway.poly1305=" + OneTimeMac.CHOICE + (JdkPoly1305.REACHABLE ? "" : "; the JDK's: " + JdkPoly1305.WHY_NOT) + ")";
+  }
+
   public JdkChaCha20Poly1305() throws Exception {
+    this(OneTimeMac.create());
+  }
+
+  JdkChaCha20Poly1305(OneTimeMac mac) throws Exception {
+    this.mac = mac;
     header = javax.crypto.Cipher.getInstance("ChaCha20");
     body = javax.crypto.Cipher.getInstance("ChaCha20");
   }

@@ -6,7 +6,7 @@ package dev.sftp.gateway.crypto;
  * so a 16-byte block costs four 64×64→128-bit products ({@link Math#multiplyHigh}, an intrinsic)
  * and two small ones. Streaming: {@link #update} any lengths, then {@link #finish}.
  */
-final class Poly1305 {
+final class Poly1305 implements OneTimeMac {
   private long r0;
   private long r1;
   private long s1;
@@ -18,8 +18,8 @@ final class Poly1305 {
   private final byte[] partial = new byte[16];
   private int partialLen;
 
-  /** Starts a message with the 32-byte one-time key at {@code key[off..off+32)}. */
-  void init(byte[] key, int off) {
+  @Override
+  public void init(byte[] key, int off) {
     r0 = le64(key, off) & 0x0ffffffc0fffffffL;
     r1 = le64(key, off + 8) & 0x0ffffffc0ffffffcL;
     s1 = r1 + (r1 >>> 2);
@@ -31,7 +31,8 @@ final class Poly1305 {
     partialLen = 0;
   }
 
-  void update(byte[] m, int off, int len) {
+  @Override
+  public void update(byte[] m, int off, int len) {
     if (partialLen > 0) {
       int take = Math.min(16 - partialLen, len);
       System.arraycopy(m, off, partial, partialLen, take);
@@ -56,7 +57,8 @@ final class Poly1305 {
   }
 
   /** Writes the 16-byte tag at {@code out[off..off+16)}. */
-  void finish(byte[] out, int off) {
+  @Override
+  public void finish(byte[] out, int off) {
     if (partialLen > 0) {
       partial[partialLen] = 1;
       for (int i = partialLen + 1; i < 16; i++) {

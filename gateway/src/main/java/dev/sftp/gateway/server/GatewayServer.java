@@ -315,6 +315,9 @@ public class GatewayServer implements AutoCloseable {
     ciphers.stream().filter(BuiltinCiphers::isSupported)
         .forEach(b -> c.add(b == BuiltinCiphers.cc20p1305_openssh && !minaChaCha ? dev.sftp.gateway.crypto.JdkChaCha20Poly1305.FACTORY : b));
     sshd.setCipherFactories(c);
+    if (!minaChaCha) {
+      LOG.fine("chacha20-poly1305: " + dev.sftp.gateway.crypto.JdkChaCha20Poly1305.poly1305Engine());
+    }
     List<NamedFactory<Mac>> m = new ArrayList<>();
     macs.stream().filter(BuiltinMacs::isSupported).forEach(m::add);
     sshd.setMacFactories(m);

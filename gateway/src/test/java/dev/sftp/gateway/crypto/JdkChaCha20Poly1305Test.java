@@ -11,6 +11,8 @@ import org.apache.sshd.common.cipher.ChaCha20Cipher;
 import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.mac.Poly1305Mac;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The JDK-based chacha20-poly1305@openssh.com against MINA's reference engine and RFC 8439. */
 class JdkChaCha20Poly1305Test {
@@ -76,17 +78,61 @@ class JdkChaCha20Poly1305Test {
     return buf;
   }
 
+  /** Both Poly1305 engines, whichever this CPU would pick. */
+  static OneTimeMac engine(String name) {
+    if (name.equals("jdk")) {
+      // The build opens com.sun.crypto.provider to the tests, as the jar's manifest does.
+      assertThat(JdkPoly1305.REACHABLE).as("the JDK's Poly1305: %s", JdkPoly1305.WHY_NOT).isTrue();
+      return new JdkPoly1305();
+    }
+    return new Poly1305();
+  }
+
   @Test
-  void packetsAreIdenticalToMinasAndOpenEachOther() throws Exception {
+  void theJdksPoly1305GivesOurTagsForAnyKeyLengthAndSplit() {
+    Random rnd = new Random(43);
+    OneTimeMac jdk = engine("jdk");
+    for (int round = 0; round < 2000; round++) {
+      byte[] key = new byte[32];
+      rnd.nextBytes(key);
+      if (round % 7 == 0) {
+        Arrays.fill(key, 0, 16, (byte) 0xff);
+      }
+      byte[] msg = new byte[round % 50 == 0 ? 32 * 1024 + rnd.nextInt(64) : rnd.nextInt(600)];
+      rnd.nextBytes(msg);
+      if (round % 11 == 0) {
+        Arrays.fill(msg, (byte) 0xff);
+      }
+      byte[] expected = new byte[16];
+      Poly1305 ours = new Poly1305();
+      ours.init(key, 0);
+      ours.update(msg, 0, msg.length);
+      ours.finish(expected, 0);
+      jdk.init(key, 0); // one engine for all messages, as a cipher reuses it for every packet
+      int off = 0;
+      while (off < msg.length) {
+        int n = Math.min(msg.length - off, 1 + rnd.nextInt(round % 2 == 0 ? 40 : 5000));
+        jdk.update(msg, off, n);
+        off += n;
+      }
+      byte[] tag = new byte[16];
+      jdk.finish(tag, 0);
+      assertThat(tag).as("round %d, %d bytes", round, msg.length).isEqualTo(expected);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"own", "jdk"})
+  void packetsAreIdenticalToMinasAndOpenEachOther(String poly1305) throws Exception {
     Random rnd = new Random(7);
     byte[] key = new byte[64];
     rnd.nextBytes(key);
     byte[] iv = HexFormat.of().parseHex("00000000fffffffe"); // the sequence number crosses 2^32
     Cipher mina = new ChaCha20Cipher();
     mina.init(Cipher.Mode.Encrypt, key, iv);
-    Cipher mine = new JdkChaCha20Poly1305();
+    Cipher mine = new JdkChaCha20Poly1305(engine(poly1305));
     mine.init(Cipher.Mode.Encrypt, key, iv);
-    Cipher opener = new JdkChaCha20Poly1305();
+    Cipher opener = new JdkChaCha20Poly1305(engine(poly1305));
     opener.init(Cipher.Mode.Decrypt, key, iv);
     for (int i = 0; i < 50; i++) {
       byte[] payload = new byte[8 * (1 + rnd.nextInt(i % 5 == 0 ? 32 * 1024 : 200))];
@@ -101,14 +147,15 @@ class JdkChaCha20Poly1305Test {
     }
   }
 
-  @Test
-  void aTamperedPacketIsRefused() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"own", "jdk"})
+  void aTamperedPacketIsRefused(String poly1305) throws Exception {
     byte[] key = new byte[64];
     new Random(1).nextBytes(key);
     byte[] iv = new byte[8];
-    Cipher enc = new JdkChaCha20Poly1305();
+    Cipher enc = new JdkChaCha20Poly1305(engine(poly1305));
     enc.init(Cipher.Mode.Encrypt, key, iv);
-    Cipher dec = new JdkChaCha20Poly1305();
+    Cipher dec = new JdkChaCha20Poly1305(engine(poly1305));
     dec.init(Cipher.Mode.Decrypt, key, iv);
     byte[] sealed = seal(enc, new byte[64]);
     sealed[10] ^= 1;
