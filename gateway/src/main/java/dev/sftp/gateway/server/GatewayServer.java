@@ -21,6 +21,7 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -283,6 +284,10 @@ public class GatewayServer implements AutoCloseable {
     }
   }
 
+  private static final Set<BuiltinCiphers> CTR = EnumSet.of(BuiltinCiphers.aes128ctr, BuiltinCiphers.aes192ctr, BuiltinCiphers.aes256ctr);
+  /** AES-CTR packets transformed out of place (crypto.OutOfPlaceCipher); false: MINA's. */
+  private static final boolean OUT_OF_PLACE_CTR = Boolean.parseBoolean(System.getProperty("gateway.crypto.ctr-out-of-place", "true"));
+
   static void applyAlgorithms(SshServer sshd, AlgorithmProfile profile) {
     List<BuiltinCiphers> ciphers = new ArrayList<>(List.of(
         BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm, BuiltinCiphers.cc20p1305_openssh,
@@ -313,7 +318,8 @@ public class GatewayServer implements AutoCloseable {
     // -Dgateway.crypto.mina-chacha20=true keeps MINA's pure-Java engine (for comparisons).
     boolean minaChaCha = Boolean.getBoolean("gateway.crypto.mina-chacha20");
     ciphers.stream().filter(BuiltinCiphers::isSupported)
-        .forEach(b -> c.add(b == BuiltinCiphers.cc20p1305_openssh && !minaChaCha ? dev.sftp.gateway.crypto.JdkChaCha20Poly1305.FACTORY : b));
+        .forEach(b -> c.add(b == BuiltinCiphers.cc20p1305_openssh && !minaChaCha ? dev.sftp.gateway.crypto.JdkChaCha20Poly1305.FACTORY
+            : CTR.contains(b) && OUT_OF_PLACE_CTR ? dev.sftp.gateway.crypto.OutOfPlaceCipher.factory(b) : b));
     sshd.setCipherFactories(c);
     if (!minaChaCha) {
       LOG.fine("chacha20-poly1305: " + dev.sftp.gateway.crypto.JdkChaCha20Poly1305.poly1305Engine());
