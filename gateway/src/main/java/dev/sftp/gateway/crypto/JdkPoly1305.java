@@ -12,7 +12,8 @@ import javax.crypto.spec.SecretKeySpec;
  * SunJCE's Poly1305 ({@code com.sun.crypto.provider.Poly1305}, the engine of the JDK's
  * ChaCha20-Poly1305 AEAD), whose block loop HotSpot replaces with an AVX-512 IFMA intrinsic. The
  * class is not exported: it is reached through a private lookup, which needs {@code --add-opens
- * java.base/com.sun.crypto.provider=ALL-UNNAMED} (the gateway jar's manifest says so). Checked
+ * java.base/com.sun.crypto.provider=ALL-UNNAMED} (the image's ENTRYPOINT, run-local and bench/run
+ * pass it; Quarkus writes its own Add-Opens into the jar's manifest). Checked
  * against our engine when first loaded; {@link #REACHABLE} is false if anything differs or fails.
  */
 final class JdkPoly1305 implements OneTimeMac {

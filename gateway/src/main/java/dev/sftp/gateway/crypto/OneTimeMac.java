@@ -25,7 +25,7 @@ interface OneTimeMac {
 
   /**
    * {@code -Dgateway.poly1305=own|jdk|auto} (default auto): the JDK's engine when it can be
-   * reached (the jar's manifest opens {@code java.base/com.sun.crypto.provider}) and this CPU has
+   * reached (the image's ENTRYPOINT opens {@code java.base/com.sun.crypto.provider}) and this CPU has
    * what its intrinsic needs; ours otherwise.
    */
   String CHOICE = System.getProperty("gateway.poly1305", "auto").toLowerCase(Locale.ROOT);

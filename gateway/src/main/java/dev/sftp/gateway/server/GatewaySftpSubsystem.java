@@ -73,10 +73,6 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   private boolean inlineMore;
   private final RequestMemory memory = new RequestMemory();
 
-  public GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator) {
-    this(channel, configurator, new InlineSlots(1));
-  }
-
   GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator, InlineSlots slots) {
     super(channel, configurator);
     this.slots = slots;

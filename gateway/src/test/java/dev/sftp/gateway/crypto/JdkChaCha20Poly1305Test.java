@@ -81,7 +81,7 @@ class JdkChaCha20Poly1305Test {
   /** Both Poly1305 engines, whichever this CPU would pick. */
   static OneTimeMac engine(String name) {
     if (name.equals("jdk")) {
-      // The build opens com.sun.crypto.provider to the tests, as the jar's manifest does.
+      // The build opens com.sun.crypto.provider to the tests, as the image's ENTRYPOINT does.
       assertThat(JdkPoly1305.REACHABLE).as("the JDK's Poly1305: %s", JdkPoly1305.WHY_NOT).isTrue();
       return new JdkPoly1305();
     }
