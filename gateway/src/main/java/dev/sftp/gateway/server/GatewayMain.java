@@ -1,6 +1,7 @@
 package dev.sftp.gateway.server;
 
 import dev.sftp.contract.ContractException;
+import dev.sftp.gateway.logging.CachedLoggers;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -16,6 +17,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @QuarkusMain
 public class GatewayMain implements QuarkusApplication {
+  /** Quarkus's entry point runs this first, before its own start-up asks SLF4J for a logger. */
+  public static void main(String... args) {
+    CachedLoggers.install();
+    Quarkus.run(GatewayMain.class, args);
+  }
+
   @ConfigProperty(name = "gateway.config-dir")
   String configDir;
 
@@ -52,6 +59,11 @@ public class GatewayMain implements QuarkusApplication {
     } else if (args.length > 0) {
       System.err.println("usage: gateway [local [DIR] [--port N]]");
       return 2;
+    }
+    if (!CachedLoggers.active()) {
+      java.util.logging.Logger.getLogger(GatewayMain.class.getName()).warning(
+          "SLF4J does not use the gateway's logger cache (slf4j.provider=" + System.getProperty("slf4j.provider")
+              + "): every MINA future makes a logger of its own, which costs CPU on every packet");
     }
     try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval)) {
       if (local == null && kubeNamespace.isPresent() && userSecrets.isPresent() && !userSecrets.get().isEmpty()) {

@@ -37,6 +37,8 @@ class LocalModeIT {
     await().atMost(Duration.ofSeconds(90)).until(() -> !p.isAlive() || Files.readString(log).contains("Stop with Ctrl+C"));
     String out = Files.readString(log);
     assertThat(p.isAlive()).as(out).isTrue();
+    // main() chose the gateway's SLF4J provider before Quarkus started (GatewayMain warns if not).
+    assertThat(out).doesNotContain("logger cache").doesNotContain("SLF4J(");
     return new Started(p, out);
   }
 
