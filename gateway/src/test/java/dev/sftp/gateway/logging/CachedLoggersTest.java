@@ -12,6 +12,8 @@ import org.slf4j.ILoggerFactory;
 import org.slf4j.Logger;
 
 class CachedLoggersTest {
+  /** Through the real JBoss binding (which keeps one SLF4J wrapper per name too; the cost was the
+   * JBoss logger and phantom reference behind it, made per call: see the next test). */
   @Test
   void oneLoggerPerNameThatFollowsLevelChanges() {
     CachedLoggers provider = new CachedLoggers();
