@@ -62,10 +62,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       throws IOException, InvalidPathException {
     Path p = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
     Entry e = confineEntry(p);
-    if (subsystem instanceof RequestMemory.Holder h) {
-      RequestMemory m = h.requestMemory();
-      m.confinedRooted = p;
-      m.confinedEntry = e;
+    RequestMemory m = RequestMemory.of(subsystem);
+    if (m != null) {
+      m.confined(p, e);
     }
     return p;
   }
@@ -88,17 +87,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
    * by name either way.
    */
   private static Entry confinedNow(SftpSubsystemProxy subsystem, Path rooted) throws IOException {
-    if (subsystem instanceof RequestMemory.Holder h) {
-      RequestMemory m = h.requestMemory();
-      Path known = m.confinedRooted;
-      Entry entry = m.confinedEntry;
-      m.confinedRooted = null;
-      m.confinedEntry = null;
-      if (known != null && known.getFileSystem() == rooted.getFileSystem() && known.equals(rooted)) {
-        return entry;
-      }
-    }
-    return confineEntry(rooted);
+    RequestMemory m = RequestMemory.of(subsystem);
+    Entry known = m == null ? null : m.takeConfined(rooted);
+    return known != null ? known : confineEntry(rooted);
   }
 
   private static List<String> names(Path rooted) {
@@ -181,8 +172,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public void createDirectory(SftpSubsystemProxy subsystem, Path path) throws IOException {
     require(subsystem, Permission.MKDIR, path);
     Files.createDirectory(path, PosixFilePermissions.asFileAttribute(masked(0777)));
-    if (subsystem instanceof RequestMemory.Holder h) {
-      h.requestMemory().justCreatedDir = path;
+    RequestMemory m = RequestMemory.of(subsystem);
+    if (m != null) {
+      m.createdDir(path);
     }
   }
 
@@ -300,11 +292,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   @Override
   public void setFilePermissions(SftpSubsystemProxy subsystem, Path path, Set<PosixFilePermission> perms,
       LinkOption... options) throws IOException {
-    RequestMemory m = subsystem instanceof RequestMemory.Holder h ? h.requestMemory() : null;
-    Path created = m == null ? null : m.justCreatedDir;
-    if (created != null && created.getFileSystem() == path.getFileSystem() && created.equals(path)) {
+    RequestMemory m = RequestMemory.of(subsystem);
+    if (m != null && m.takeCreatedDir(path)) {
       // MKDIR's own mode: part of creating the directory, so no setstat permission needed.
-      m.justCreatedDir = null;
       confine(path);
       Files.setPosixFilePermissions(path, masked(toMode(perms)));
       return;

@@ -16,14 +16,50 @@ public final class RequestMemory {
     RequestMemory requestMemory();
   }
 
-  Path confinedRooted;
-  Entry confinedEntry;
-  Path justCreatedDir;
+  private Path confinedRooted;
+  private Entry confinedEntry;
+  private Path justCreatedDir;
+
+  /** The subsystem's memory, or null if it keeps none (the accessor then remembers nothing). */
+  static RequestMemory of(Object subsystem) {
+    return subsystem instanceof Holder h ? h.requestMemory() : null;
+  }
 
   /** Forgets everything: called before each request. */
   public void clear() {
     confinedRooted = null;
     confinedEntry = null;
     justCreatedDir = null;
+  }
+
+  void confined(Path rooted, Entry entry) {
+    confinedRooted = rooted;
+    confinedEntry = entry;
+  }
+
+  /** What {@link #confined} kept for this very path, or null; forgotten either way. */
+  Entry takeConfined(Path rooted) {
+    Entry entry = same(confinedRooted, rooted) ? confinedEntry : null;
+    confinedRooted = null;
+    confinedEntry = null;
+    return entry;
+  }
+
+  void createdDir(Path dir) {
+    justCreatedDir = dir;
+  }
+
+  /** Whether {@code dir} is the directory just created; forgotten if so. */
+  boolean takeCreatedDir(Path dir) {
+    if (!same(justCreatedDir, dir)) {
+      return false;
+    }
+    justCreatedDir = null;
+    return true;
+  }
+
+  /** Paths of another file system never compare equal (nor throw ProviderMismatchException). */
+  private static boolean same(Path known, Path p) {
+    return known != null && known.getFileSystem() == p.getFileSystem() && known.equals(p);
   }
 }
