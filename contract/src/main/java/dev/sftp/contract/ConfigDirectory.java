@@ -26,6 +26,11 @@ public final class ConfigDirectory {
   public static final String USER_LIST_PREFIX = "users-";
   public static final String USER_LIST_SUFFIX = ".json";
 
+  /** The name of the {@code n}th user list file, {@code users-NN.json}, as the operator renders it. */
+  public static String userListFile(int n) {
+    return USER_LIST_PREFIX + String.format("%02d", n) + USER_LIST_SUFFIX;
+  }
+
   private ConfigDirectory() {}
 
   /**
@@ -71,13 +76,38 @@ public final class ConfigDirectory {
               ? ContractJson.convert(ContractJson.mapper().createObjectNode(), ServerSettings.class)
               : ContractJson.convert(s, ServerSettings.class);
     } catch (JsonProcessingException e) {
-      throw new ContractException(main.toString(), List.of(new ValidationError("$.server", e.getOriginalMessage())));
+      throw new ContractException(main.toString(), List.of(new ValidationError("$.server", ValidationError.Reason.INVALID_SERVER_SETTING, e.getOriginalMessage())));
     }
 
+    Map<String, byte[]> lists = userLists != null ? new java.util.TreeMap<>(userLists) : readUserLists(dir);
+    Users users = users(root, lists, digest);
+    return new Loaded(server, users.valid(), users.errors(), HexFormat.of().formatHex(digest.digest()));
+  }
+
+  /**
+   * The users of a set of user lists alone (file name → content; names that are not {@code
+   * users-*.json} are skipped), validated as {@link #load} validates them: what the operator reads
+   * back from the lists it rendered (to keep their password hashes) and what {@code render} reads
+   * from a config directory.
+   */
+  public static Users users(Map<String, byte[]> userLists) {
+    return users(null, new java.util.TreeMap<>(userLists), sha256());
+  }
+
+  /**
+   * Valid users and the errors of the rejected entries.
+   *
+   * @param valid the usable users, in name order
+   * @param errors why each rejected entry was rejected
+   */
+  public record Users(List<UserEntry> valid, List<ValidationError> errors) {}
+
+  private static Users users(JsonNode main, Map<String, byte[]> lists, MessageDigest digest) {
     List<ValidationError> userErrors = new ArrayList<>();
     Map<String, List<Candidate>> byName = new HashMap<>();
-    collect(root, "", byName, userErrors);
-    Map<String, byte[]> lists = userLists != null ? new java.util.TreeMap<>(userLists) : readUserLists(dir);
+    if (main != null) {
+      collect(main, "", byName, userErrors);
+    }
     for (Map.Entry<String, byte[]> list : lists.entrySet()) {
       if (!list.getKey().startsWith(USER_LIST_PREFIX) || !list.getKey().endsWith(USER_LIST_SUFFIX)) {
         continue;
@@ -88,14 +118,14 @@ public final class ConfigDirectory {
         doc = parse(list.getKey(), list.getValue(), digest);
       } catch (ContractException e) {
         for (ValidationError err : e.errors()) {
-          userErrors.add(new ValidationError(prefix + err.path(), err.message()));
+          userErrors.add(err.within(prefix, ""));
         }
         continue;
       }
       List<ValidationError> errs = ContractValidator.validateDocument(doc, UserList.KIND);
       if (!errs.isEmpty()) {
         for (ValidationError err : errs) {
-          userErrors.add(new ValidationError(prefix + err.path(), err.message() + " (all users of this file are ignored)"));
+          userErrors.add(err.within(prefix, " (all users of this file are ignored)"));
         }
         continue;
       }
@@ -108,14 +138,15 @@ public final class ConfigDirectory {
       if (cands.size() > 1) {
         List<String> where = cands.stream().map(Candidate::path).toList();
         for (Candidate c : cands) {
-          userErrors.add(new ValidationError(c.path + ".name", "user '" + name + "' is defined more than once (" + String.join(", ", where) + "); all its entries are ignored"));
+          userErrors.add(new ValidationError(c.path + ".name", ValidationError.Reason.DUPLICATE_USER, "user '" + name + "' is defined more than once (" + String.join(", ", where) + "); all its entries are ignored"));
         }
         continue;
       }
       users.put(name, cands.get(0).entry);
     }
-    return new Loaded(server, List.copyOf(users.values()), userErrors, HexFormat.of().formatHex(digest.digest()));
+    return new Users(List.copyOf(users.values()), userErrors);
   }
+
 
   private record Candidate(String path, UserEntry entry) {}
 
@@ -134,14 +165,15 @@ public final class ConfigDirectory {
           byName.computeIfAbsent(e.name(), k -> new ArrayList<>()).add(new Candidate(path, e));
           continue;
         } catch (JsonProcessingException ex) {
-          errs = List.of(new ValidationError(path, ex.getOriginalMessage()));
+          errs = List.of(new ValidationError(path, ValidationError.Reason.INVALID_FIELD, ex.getOriginalMessage()));
         }
       }
       userErrors.addAll(errs);
     }
   }
 
-  private static Map<String, byte[]> readUserLists(Path dir) {
+  /** The {@code users-*.json} files of a directory, by file name (unreadable ones left out). */
+  public static Map<String, byte[]> readUserLists(Path dir) {
     Map<String, byte[]> out = new java.util.TreeMap<>();
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, USER_LIST_PREFIX + "*" + USER_LIST_SUFFIX)) {
@@ -165,7 +197,7 @@ public final class ConfigDirectory {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new ContractException(file.toString(), List.of(new ValidationError("$", "cannot read the file: " + e)));
+      throw new ContractException(file.toString(), List.of(new ValidationError("$", ValidationError.Reason.INVALID_DOCUMENT, "cannot read the file: " + e)));
     }
     return parse(file.toString(), bytes, digest);
   }
@@ -177,9 +209,9 @@ public final class ConfigDirectory {
       return ContractJson.mapper().readTree(bytes);
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new ContractException(file, List.of(new ValidationError("$", "not valid JSON" + where + ": " + e.getOriginalMessage())));
+      throw new ContractException(file, List.of(new ValidationError("$", ValidationError.Reason.INVALID_DOCUMENT, "not valid JSON" + where + ": " + e.getOriginalMessage())));
     } catch (IOException e) {
-      throw new ContractException(file, List.of(new ValidationError("$", "cannot read the file: " + e)));
+      throw new ContractException(file, List.of(new ValidationError("$", ValidationError.Reason.INVALID_DOCUMENT, "cannot read the file: " + e)));
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import dev.sftp.contract.ValidationError.Reason;
 
 /**
  * Validates contract documents on their JSON tree, so that every error, type errors included,
@@ -56,24 +57,25 @@ public final class ContractValidator {
   public static List<ValidationError> validateDocument(JsonNode root, String expectedKind) {
     List<ValidationError> errors = new ArrayList<>();
     if (root == null || !root.isObject()) {
-      errors.add(new ValidationError("$", "expected a JSON object"));
+      errors.add(new ValidationError("$", Reason.INVALID_DOCUMENT, "expected a JSON object"));
       return errors;
     }
     Set<String> allowed = expectedKind.equals(GatewayConfig.KIND) ? TOP_FIELDS : Set.of("apiVersion", "kind", "users");
     unknownFields(root, "$", allowed, errors);
     JsonNode apiVersion = root.get("apiVersion");
     if (apiVersion == null || !apiVersion.isTextual()) {
-      errors.add(new ValidationError("$.apiVersion", "missing; expected '" + GatewayConfig.API_VERSION + "'"));
+      errors.add(new ValidationError("$.apiVersion", Reason.INVALID_DOCUMENT, "missing; expected '" + GatewayConfig.API_VERSION + "'"));
     } else if (!apiVersion.asText().equals(GatewayConfig.API_VERSION)) {
       errors.add(
           new ValidationError(
               "$.apiVersion",
+              Reason.INVALID_DOCUMENT,
               "unsupported version '" + apiVersion.asText() + "'; this gateway reads '"
                   + GatewayConfig.API_VERSION + "'"));
     }
     JsonNode kind = root.get("kind");
     if (kind == null || !kind.isTextual() || !kind.asText().equals(expectedKind)) {
-      errors.add(new ValidationError("$.kind", "expected '" + expectedKind + "'"));
+      errors.add(new ValidationError("$.kind", Reason.INVALID_DOCUMENT, "expected '" + expectedKind + "'"));
     }
     JsonNode server = root.get("server");
     if (server != null && !server.isNull()) {
@@ -81,14 +83,14 @@ public final class ContractValidator {
     }
     JsonNode users = root.get("users");
     if (users != null && !users.isNull() && !users.isArray()) {
-      errors.add(new ValidationError("$.users", "expected a list of users"));
+      errors.add(new ValidationError("$.users", Reason.INVALID_DOCUMENT, "expected a list of users"));
     }
     return errors;
   }
 
   private static void validateServer(JsonNode s, String path, List<ValidationError> errors) {
     if (!s.isObject()) {
-      errors.add(new ValidationError(path, "expected an object"));
+      errors.add(new ValidationError(path, Reason.INVALID_SERVER_SETTING, "expected an object"));
       return;
     }
     unknownFields(s, path, SERVER_FIELDS, errors);
@@ -97,15 +99,15 @@ public final class ContractValidator {
     JsonNode keys = s.get("hostKeys");
     if (keys != null && !keys.isNull()) {
       if (!keys.isArray()) {
-        errors.add(new ValidationError(path + ".hostKeys", "expected a list of file names"));
+        errors.add(new ValidationError(path + ".hostKeys", Reason.INVALID_SERVER_SETTING, "expected a list of file names"));
       } else {
         for (int i = 0; i < keys.size(); i++) {
           JsonNode k = keys.get(i);
           String kp = path + ".hostKeys[" + i + "]";
           if (!k.isTextual() || k.asText().isBlank()) {
-            errors.add(new ValidationError(kp, "expected a file name"));
+            errors.add(new ValidationError(kp, Reason.INVALID_SERVER_SETTING, "expected a file name"));
           } else if (!isSafeRelative(k.asText())) {
-            errors.add(new ValidationError(kp, "must be relative to the config directory, without '..'"));
+            errors.add(new ValidationError(kp, Reason.INVALID_SERVER_SETTING, "must be relative to the config directory, without '..'"));
           }
         }
       }
@@ -119,7 +121,7 @@ public final class ContractValidator {
     enumValue(s, "setstatMode", path, errors, SetstatMode::fromWire);
     String umask = text(s, "umask", path, errors);
     if (umask != null && !UMASK.matcher(umask).matches()) {
-      errors.add(new ValidationError(path + ".umask", "expected an octal mask such as '0022'"));
+      errors.add(new ValidationError(path + ".umask", Reason.INVALID_SERVER_SETTING, "expected an octal mask such as '0022'"));
     }
     bool(s, "fsyncOnClose", path, errors);
   }
@@ -128,17 +130,17 @@ public final class ContractValidator {
   public static List<ValidationError> validateUser(JsonNode u, String path) {
     List<ValidationError> errors = new ArrayList<>();
     if (u == null || !u.isObject()) {
-      errors.add(new ValidationError(path, "expected a user object"));
+      errors.add(new ValidationError(path, Reason.INVALID_FIELD, "expected a user object"));
       return errors;
     }
     unknownFields(u, path, USER_FIELDS, errors);
     String name = text(u, "name", path, errors);
     if (name == null) {
-      errors.add(new ValidationError(path + ".name", "missing login name"));
+      errors.add(new ValidationError(path + ".name", Reason.INVALID_USERNAME, "missing login name"));
     } else if (!USER_NAME.matcher(name).matches()) {
       errors.add(
           new ValidationError(
-              path + ".name",
+              path + ".name", Reason.INVALID_USERNAME,
               "'" + name + "' is not a valid login name: lower-case letters, digits, '.', '_' and"
                   + " '-', starting with a letter or '_', at most 64 characters"));
     }
@@ -146,7 +148,7 @@ public final class ContractValidator {
     if (hash != null) {
       String problem = PasswordHashes.problem(hash);
       if (problem != null) {
-        errors.add(new ValidationError(path + ".passwordHash", problem));
+        errors.add(new ValidationError(path + ".passwordHash", Reason.INVALID_PASSWORD_HASH, problem));
       }
     }
     List<String> keys = textList(u, "authorizedKeys", path, errors);
@@ -154,19 +156,19 @@ public final class ContractValidator {
       try {
         PublicKeyLine.parse(keys.get(i));
       } catch (IllegalArgumentException e) {
-        errors.add(new ValidationError(path + ".authorizedKeys[" + i + "]", e.getMessage()));
+        errors.add(new ValidationError(path + ".authorizedKeys[" + i + "]", Reason.INVALID_PUBLIC_KEY, e.getMessage()));
       }
     }
     if (hash == null && keys.isEmpty() && u.has("name")) {
-      errors.add(new ValidationError(path, "has neither a passwordHash nor authorizedKeys, so nobody can log in"));
+      errors.add(new ValidationError(path, Reason.NO_CREDENTIALS, "has neither a passwordHash nor authorizedKeys, so nobody can log in"));
     }
     String home = text(u, "home", path, errors);
     if (home == null) {
-      errors.add(new ValidationError(path + ".home", "missing home directory"));
+      errors.add(new ValidationError(path + ".home", Reason.INVALID_HOME, "missing home directory"));
     } else if (!isSafeRelative(home)) {
       errors.add(
           new ValidationError(
-              path + ".home", "must be a relative path inside the data root, without '..'"));
+              path + ".home", Reason.INVALID_HOME, "must be a relative path inside the data root, without '..'"));
     }
     bool(u, "disabled", path, errors);
     bool(u, "readOnly", path, errors);
@@ -175,7 +177,7 @@ public final class ContractValidator {
       try {
         Instant.parse(expires);
       } catch (DateTimeParseException e) {
-        errors.add(new ValidationError(path + ".expiresAt", "'" + expires + "' is not an RFC 3339 time such as 2030-01-31T00:00:00Z"));
+        errors.add(new ValidationError(path + ".expiresAt", Reason.INVALID_EXPIRY, "'" + expires + "' is not an RFC 3339 time such as 2030-01-31T00:00:00Z"));
       }
     }
     List<String> cidrs = textList(u, "allowedSourceCidrs", path, errors);
@@ -183,29 +185,29 @@ public final class ContractValidator {
       try {
         Cidr.parse(cidrs.get(i));
       } catch (IllegalArgumentException e) {
-        errors.add(new ValidationError(path + ".allowedSourceCidrs[" + i + "]", e.getMessage()));
+        errors.add(new ValidationError(path + ".allowedSourceCidrs[" + i + "]", Reason.INVALID_SOURCE_CIDR, e.getMessage()));
       }
     }
     permissions(u.get("permissions"), path + ".permissions", errors);
     JsonNode rules = u.get("pathRules");
     if (rules != null && !rules.isNull()) {
       if (!rules.isArray()) {
-        errors.add(new ValidationError(path + ".pathRules", "expected a list"));
+        errors.add(new ValidationError(path + ".pathRules", Reason.INVALID_PATH_RULE, "expected a list"));
       } else {
         for (int i = 0; i < rules.size(); i++) {
           JsonNode r = rules.get(i);
           String rp = path + ".pathRules[" + i + "]";
           if (!r.isObject()) {
-            errors.add(new ValidationError(rp, "expected an object with path and permissions"));
+            errors.add(new ValidationError(rp, Reason.INVALID_PATH_RULE, "expected an object with path and permissions"));
             continue;
           }
           unknownFields(r, rp, Set.of("path", "permissions"), errors);
           String p = text(r, "path", rp, errors);
           if (p == null || !p.startsWith("/") || !isSafeRelative(p.substring(1)) && !p.equals("/")) {
-            errors.add(new ValidationError(rp + ".path", "expected an absolute path inside the home such as '/outgoing', without '..'"));
+            errors.add(new ValidationError(rp + ".path", Reason.INVALID_PATH_RULE, "expected an absolute path inside the home such as '/outgoing', without '..'"));
           }
           if (r.get("permissions") == null || r.get("permissions").isNull()) {
-            errors.add(new ValidationError(rp + ".permissions", "missing; use [] to deny everything"));
+            errors.add(new ValidationError(rp + ".permissions", Reason.INVALID_PATH_RULE, "missing; use [] to deny everything"));
           }
           permissions(r.get("permissions"), rp + ".permissions", errors);
         }
@@ -232,7 +234,7 @@ public final class ContractValidator {
       return;
     }
     if (!n.isArray()) {
-      errors.add(new ValidationError(path, "expected a list of permissions"));
+      errors.add(new ValidationError(path, Reason.INVALID_PERMISSION, "expected a list of permissions"));
       return;
     }
     for (int i = 0; i < n.size(); i++) {
@@ -242,7 +244,7 @@ public final class ContractValidator {
         }
         Permission.fromWire(n.get(i).asText());
       } catch (IllegalArgumentException e) {
-        errors.add(new ValidationError(path + "[" + i + "]", e.getMessage()));
+        errors.add(new ValidationError(path + "[" + i + "]", Reason.INVALID_PERMISSION, e.getMessage()));
       }
     }
   }
@@ -257,7 +259,7 @@ public final class ContractValidator {
       try {
         parser.parse(v);
       } catch (IllegalArgumentException e) {
-        errors.add(new ValidationError(path + "." + field, e.getMessage()));
+        errors.add(new ValidationError(path + "." + field, Reason.INVALID_FIELD, e.getMessage()));
       }
     }
   }
@@ -266,7 +268,7 @@ public final class ContractValidator {
     for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!allowed.contains(f)) {
-        errors.add(new ValidationError(path + "." + f, "unknown field"));
+        errors.add(new ValidationError(path + "." + f, Reason.INVALID_FIELD, "unknown field"));
       }
     }
   }
@@ -277,7 +279,7 @@ public final class ContractValidator {
       return null;
     }
     if (!n.isTextual()) {
-      errors.add(new ValidationError(path + "." + field, "expected a string"));
+      errors.add(new ValidationError(path + "." + field, Reason.INVALID_FIELD, "expected a string"));
       return null;
     }
     return n.asText();
@@ -286,7 +288,7 @@ public final class ContractValidator {
   private static void bool(JsonNode o, String field, String path, List<ValidationError> errors) {
     JsonNode n = o.get(field);
     if (n != null && !n.isNull() && !n.isBoolean()) {
-      errors.add(new ValidationError(path + "." + field, "expected true or false"));
+      errors.add(new ValidationError(path + "." + field, Reason.INVALID_FIELD, "expected true or false"));
     }
   }
 
@@ -296,7 +298,7 @@ public final class ContractValidator {
       return;
     }
     if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
-      errors.add(new ValidationError(path + "." + field, "expected an integer from " + min + " to " + max));
+      errors.add(new ValidationError(path + "." + field, Reason.INVALID_FIELD, "expected an integer from " + min + " to " + max));
     }
   }
 
@@ -307,12 +309,12 @@ public final class ContractValidator {
       return out;
     }
     if (!n.isArray()) {
-      errors.add(new ValidationError(path + "." + field, "expected a list of strings"));
+      errors.add(new ValidationError(path + "." + field, Reason.INVALID_FIELD, "expected a list of strings"));
       return out;
     }
     for (int i = 0; i < n.size(); i++) {
       if (!n.get(i).isTextual()) {
-        errors.add(new ValidationError(path + "." + field + "[" + i + "]", "expected a string"));
+        errors.add(new ValidationError(path + "." + field + "[" + i + "]", Reason.INVALID_FIELD, "expected a string"));
       } else {
         out.add(n.get(i).asText());
       }

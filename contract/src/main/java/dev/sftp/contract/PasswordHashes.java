@@ -31,6 +31,21 @@ public final class PasswordHashes {
 
   private PasswordHashes() {}
 
+  /** Letters and digits without the ones people confuse (0/O, 1/l/I). */
+  private static final String PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+  /**
+   * A random password of {@code length} characters from an alphabet of 57 (about 5.8 bits each):
+   * for generated user passwords and the local demo user.
+   */
+  public static String randomPassword(int length) {
+    StringBuilder sb = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      sb.append(PASSWORD_ALPHABET.charAt(RANDOM.nextInt(PASSWORD_ALPHABET.length())));
+    }
+    return sb.toString();
+  }
+
   /** Hashes a password with argon2id and a fresh random salt. */
   public static String hashArgon2id(String password) {
     byte[] salt = new byte[16];

@@ -1,6 +1,7 @@
 package dev.sftp.contract;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -37,6 +38,29 @@ public record UserEntry(
   public static UserEntry of(String name, String passwordHash, List<String> authorizedKeys) {
     return new UserEntry(
         name, passwordHash, authorizedKeys, name, false, null, null, false, null, null);
+  }
+
+  /** Whether a valid user may log in at a given time, whatever the credential. */
+  public enum Standing {
+    /** Logins are checked as usual. */
+    ACTIVE,
+    /** {@code disabled}: every login is refused. */
+    DISABLED,
+    /** Past {@code expiresAt}: every login is refused. */
+    EXPIRED
+  }
+
+  /** This user's standing at {@code now} ({@code expiresAt} must be valid, as validation ensures). */
+  public Standing standing(Instant now) {
+    return standing(disabled, expiresAt == null ? null : Instant.parse(expiresAt), now);
+  }
+
+  /** The one rule for {@link Standing}, for callers that keep the expiry parsed. */
+  public static Standing standing(boolean disabled, Instant expiresAt, Instant now) {
+    if (disabled) {
+      return Standing.DISABLED;
+    }
+    return expiresAt != null && !now.isBefore(expiresAt) ? Standing.EXPIRED : Standing.ACTIVE;
   }
 
   /** The same user, disabled. */
