@@ -6,7 +6,8 @@ import dev.sftp.contract.ServerSettings;
 import dev.sftp.contract.UserEntry;
 import dev.sftp.operator.model.SftpGateway;
 import dev.sftp.operator.model.SftpUser;
-import dev.sftp.operator.reconciler.UserDirectory;
+import dev.sftp.operator.render.Attachments;
+import dev.sftp.operator.render.SecretData;
 import dev.sftp.operator.render.GatewayRender;
 import dev.sftp.operator.render.HostKeyMaterial;
 import dev.sftp.operator.render.UserResolver;
@@ -74,7 +75,7 @@ public final class Render {
   }
 
   /** What was rendered. */
-  public record Result(SftpGateway gateway, List<UserDirectory.Attachment> users, List<HostKeyMaterial.ParsedKey> hostKeys, Path configDir) {
+  public record Result(SftpGateway gateway, List<Attachments.Attachment> users, List<HostKeyMaterial.ParsedKey> hostKeys, Path configDir) {
     String report(String host, int port) {
       StringBuilder sb = new StringBuilder();
       sb.append("rendered gateway ").append(gateway.getMetadata().getNamespace()).append('/').append(gateway.getMetadata().getName())
@@ -82,7 +83,7 @@ public final class Render {
       for (HostKeyMaterial.ParsedKey k : hostKeys) {
         sb.append("  host key ").append(k.type()).append(' ').append(k.fingerprint()).append('\n');
       }
-      for (UserDirectory.Attachment a : users) {
+      for (Attachments.Attachment a : users) {
         String login = UserResolver.username(a.user());
         sb.append("  user ").append(login).append(": ").append(a.reason() == null ? "Ready" : a.reason() + " - " + a.message()).append('\n');
         if (a.served()) {
@@ -134,9 +135,9 @@ public final class Render {
       if (s == null) {
         throw new IllegalArgumentException("Secret " + gw.getSpec().hostKeys.secretName + " (spec.hostKeys.secretName) is not in the manifests");
       }
-      keyData.putAll(data(s));
+      keyData.putAll(base64(s));
     } else {
-      for (String name : List.of("ssh_host_ecdsa_key", "ssh_host_ed25519_key", "ssh_host_rsa_key")) {
+      for (String name : HostKeyMaterial.GENERATED_FILES) {
         if (Files.exists(out.resolve(name))) {
           keyData.put(name, Base64.getEncoder().encodeToString(Files.readAllBytes(out.resolve(name))));
         }
@@ -149,30 +150,27 @@ public final class Render {
 
     UserResolver.Lookup lookup = new UserResolver.Lookup() {
       @Override
-      public String secret(String namespace, String name, String key) {
+      public Map<String, String> secret(String namespace, String name) {
         Secret s = secrets.get(namespace + "/" + name);
-        return s == null ? null : UserResolver.decode(data(s), key);
+        return s == null ? null : SecretData.decode(s);
       }
 
       @Override
-      public String configMap(String namespace, String name, String key) {
+      public Map<String, String> configMap(String namespace, String name) {
         ConfigMap c = configMaps.get(namespace + "/" + name);
-        return c == null ? null : c.getData() == null || !c.getData().containsKey(key) ? UserResolver.MISSING_KEY : c.getData().get(key);
+        return c == null ? null : c.getData() == null ? Map.of() : c.getData();
       }
     };
-    Map<String, String> existing = new TreeMap<>();
-    Path doc = out.resolve("gateway.json");
-    if (Files.exists(doc)) {
-      try {
-        dev.sftp.contract.ConfigDirectory.load(out).users().stream().filter(e -> e.passwordHash() != null)
-            .forEach(e -> existing.put(e.name(), e.passwordHash()));
-      } catch (dev.sftp.contract.ContractException e) {
-        // made anew
-      }
-    }
-    UserDirectory directory = new UserDirectory(lookup, ns -> Map.of());
-    List<UserDirectory.Attachment> attachments = directory.attach(gw, users, existing);
-    List<UserEntry> served = UserDirectory.served(attachments);
+    // Hashes rendered before, read back the way the operator reads its shards: an unchanged
+    // password keeps its hash, so the files do not change on every run.
+    Map<String, String> existing = SecretData.renderedHashes(dev.sftp.contract.ConfigDirectory.readUserLists(out));
+    java.util.function.BiFunction<SftpUser, String, String> hasher = (u, plain) -> {
+      String h = existing.get(UserResolver.username(u));
+      return h != null && dev.sftp.contract.PasswordHashes.verify(h, plain) ? h : dev.sftp.contract.PasswordHashes.hashArgon2id(plain);
+    };
+    // Namespaces have no labels in manifests: namespaceSelector admits nobody here.
+    List<Attachments.Attachment> attachments = Attachments.attach(gw, users, new Attachments.Inputs(lookup, hasher, ns -> Map.of(), java.time.Instant.now()));
+    List<UserEntry> served = Attachments.served(attachments);
     ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(keyData));
     for (Map.Entry<String, String> k : keyData.entrySet()) {
       Path f = out.resolve(k.getKey());
@@ -195,14 +193,10 @@ public final class Render {
     }
   }
 
-  static Map<String, String> data(Secret s) {
+  /** A Secret's data as the API returns it (base64), stringData included. */
+  static Map<String, String> base64(Secret s) {
     Map<String, String> d = new TreeMap<>();
-    if (s.getData() != null) {
-      d.putAll(s.getData());
-    }
-    if (s.getStringData() != null) {
-      s.getStringData().forEach((k, v) -> d.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    }
+    SecretData.files(s).forEach((k, v) -> d.put(k, Base64.getEncoder().encodeToString(v)));
     return d;
   }
 

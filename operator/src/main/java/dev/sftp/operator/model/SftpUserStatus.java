@@ -19,7 +19,4 @@ public class SftpUserStatus {
 
   @com.fasterxml.jackson.annotation.JsonPropertyDescription("The command line to connect with.")
   public String connection;
-
-  @com.fasterxml.jackson.annotation.JsonPropertyDescription("Referenced Secrets as name@resourceVersion: a rotation shows here, and the gateway re-renders.")
-  public List<String> observedSecrets;
 }

@@ -1,16 +1,21 @@
 package dev.sftp.operator.reconciler;
 
 import dev.sftp.contract.ServerSettings;
+import dev.sftp.contract.UserEntry;
 import dev.sftp.operator.model.SftpGateway;
 import dev.sftp.operator.model.SftpGatewayStatus;
 import dev.sftp.operator.model.SftpUser;
+import dev.sftp.operator.render.Attachments;
 import dev.sftp.operator.render.GatewayRender;
 import dev.sftp.operator.render.HostKeyMaterial;
 import dev.sftp.operator.render.HostKeyMaterial.ParsedKey;
 import dev.sftp.operator.render.Names;
+import dev.sftp.operator.render.UserResolver;
 import dev.sftp.operator.status.Conditions;
 import dev.sftp.operator.status.Events;
+import dev.sftp.operator.status.Reasons;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -33,32 +38,58 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Turns an {@link SftpGateway} into its host key Secret, volume claim, rendered contract Secret,
- * ServiceAccount, Deployment, Service and PodDisruptionBudget, and reports what it sees.
+ * Turns an {@link SftpGateway} into its host key Secret, volume claim, rendered contract Secrets,
+ * ServiceAccount, Deployment, Service and PodDisruptionBudget, and reports what it sees. It
+ * watches everything it consumes itself: its children, the SftpUsers that name it, and the
+ * Secrets and ConfigMaps those users reference (mapped to the gateway through an index of its
+ * user cache).
+ *
+ * <p>The children are applied in plain steps rather than as JOSDK dependents: the contract step
+ * renders 17 Secrets from one resolution of every user, the PodDisruptionBudget and the claim
+ * depend on conditions met halfway through, and the Fabric8 mock server cannot run the
+ * server-side apply that dependents use; {@link Applier} gives the same "write only what
+ * differs" with either mode.
  */
 @ControllerConfiguration(name = "sftpgateway")
 public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   private static final Logger LOG = Logger.getLogger(SftpGatewayReconciler.class);
   static final String MANAGED = "app.kubernetes.io/managed-by=" + Names.MANAGED_BY;
+  static final String BY_SECRET = "secret";
+  static final String BY_CONFIGMAP = "configmap";
 
   private final KubernetesClient client;
   private final Applier applier;
   private final String defaultImage;
   private final UserDirectory directory;
-  private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong passes = new AtomicLong();
+  /** auto (API discovery), on or off: whether PodDisruptionBudgets are made and watched. */
+  private final String disruptionBudgetsSetting;
+  /** Whether the API server serves policy/v1 (Kubernetes 1.21+); without it, no PDB informer. */
+  private volatile boolean disruptionBudgets = true;
+
+  // Caches, set once by prepareEventSources.
+  private InformerEventSource<SftpUser, SftpGateway> users;
+  private final SlimStore<Secret> ownSecrets = SlimStore.whole();
+  private SlimStore<Secret> referencedSecrets;
+  private SlimStore<ConfigMap> referencedConfigMaps;
 
   public SftpGatewayReconciler(KubernetesClient client, UserDirectory directory,
       @ConfigProperty(name = "sftp.operator.server-side-apply", defaultValue = "true") boolean ssa,
-      @ConfigProperty(name = "sftp.operator.gateway-image") String defaultImage) {
+      @ConfigProperty(name = "sftp.operator.gateway-image") String defaultImage,
+      @ConfigProperty(name = "sftp.operator.disruption-budgets", defaultValue = "auto") String disruptionBudgets) {
     this.client = client;
+    this.disruptionBudgetsSetting = disruptionBudgets;
     this.directory = directory;
     this.applier = new Applier(client, ssa);
     this.defaultImage = defaultImage;
@@ -67,55 +98,108 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   @Override
   public List<EventSource<?, SftpGateway>> prepareEventSources(EventSourceContext<SftpGateway> context) {
     List<EventSource<?, SftpGateway>> sources = new ArrayList<>();
-    for (Class<? extends HasMetadata> type : List.of(Deployment.class, Service.class, PersistentVolumeClaim.class, ServiceAccount.class, Role.class, RoleBinding.class, PodDisruptionBudget.class)) {
+    disruptionBudgets = DisruptionBudgets.enabled(disruptionBudgetsSetting, client);
+    List<Class<? extends HasMetadata>> owned = new ArrayList<>(List.of(Deployment.class, Service.class, PersistentVolumeClaim.class,
+        ServiceAccount.class, Role.class, RoleBinding.class));
+    if (disruptionBudgets) {
+      owned.add(PodDisruptionBudget.class);
+    }
+    for (Class<? extends HasMetadata> type : owned) {
       sources.add(owned(type, context));
     }
-    // Secrets: the operator's own (labelled) and the user's host key Secrets (referenced by name).
+    // The operator's own Secrets (host keys it generated, the contract), whole.
+    directory.useOwnSecrets(ownSecrets);
     sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
-        .withName("secrets")
+        .withName("own-secrets")
+        .withLabelSelector(MANAGED)
+        .withItemStore(ownSecrets)
+        .withSecondaryToPrimaryMapper(SftpGatewayReconciler::byGatewayLabel)
+        .build(), context));
+    // The SftpUsers that name a gateway, in any namespace; their status is not read here.
+    users = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
+        .withName("users")
+        .withItemStore(SlimStore.whole())
+        .withInformerListLimit(500L)
+        .withOnUpdateFilter((now, before) -> !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+            || !sameJson(context, now.getSpec(), before.getSpec()))
+        .withSecondaryToPrimaryMapper(u -> {
+          String key = Names.gatewayKey(u);
+          return key == null ? Set.of() : Set.of(new ResourceID(u.getSpec().gateway.name, Names.gatewayNamespace(u)));
+        })
+        .build(), context);
+    users.addIndexers(Map.of(
+        BY_SECRET, u -> UserResolver.referencedSecrets(u).stream().map(n -> u.getMetadata().getNamespace() + "/" + n).toList(),
+        BY_CONFIGMAP, u -> UserResolver.referencedConfigMap(u) == null ? List.of() : List.of(u.getMetadata().getNamespace() + "/" + UserResolver.referencedConfigMap(u))));
+    sources.add(users);
+    // Secrets and ConfigMaps a user (or a gateway's spec.hostKeys) references: a rotation
+    // re-renders the gateways of the users that read it. Held whole only while referenced.
+    referencedSecrets = new SlimStore<>(s -> !usersReferencing(BY_SECRET, s).isEmpty() || !gatewaysReadingHostKeys(context, s).isEmpty(),
+        m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
+    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
+        .withName("referenced-secrets")
+        .withItemStore(referencedSecrets)
+        .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(s -> {
-          String ns = s.getMetadata().getNamespace();
-          return context.getPrimaryCache().list(ns)
-              .filter(gw -> s.getMetadata().getName().equals(Names.hostKeySecret(gw)) || s.getMetadata().getName().equals(Names.configSecret(gw))
-                  || s.getMetadata().getName().startsWith(gw.getMetadata().getName() + "-users-"))
-              .map(ResourceID::fromResource)
-              .collect(Collectors.toSet());
+          Set<ResourceID> out = gatewaysOf(usersReferencing(BY_SECRET, s));
+          out.addAll(gatewaysReadingHostKeys(context, s));
+          return out;
         })
         .build(), context));
-    // Users, in any namespace, that name this gateway; their status matters only for the Secrets
-    // they observed (a rotation), not for their conditions, which this reconciler computes.
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
-        .withName("users")
-        .withOnUpdateFilter((now, before) -> !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
-            || !sameJson(context, now.getSpec(), before.getSpec())
-            || !java.util.Objects.equals(now.getStatus() == null ? null : now.getStatus().observedSecrets, before.getStatus() == null ? null : before.getStatus().observedSecrets))
-        .withSecondaryToPrimaryMapper(u -> u.getSpec() == null || u.getSpec().gateway == null ? Set.of()
-            : Set.of(new ResourceID(u.getSpec().gateway.name, u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace)))
+    referencedConfigMaps = new SlimStore<>(c -> !usersReferencing(BY_CONFIGMAP, c).isEmpty(),
+        m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
+    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpGateway.class)
+        .withName("referenced-configmaps")
+        .withItemStore(referencedConfigMaps)
+        .withInformerListLimit(500L)
+        .withSecondaryToPrimaryMapper(c -> gatewaysOf(usersReferencing(BY_CONFIGMAP, c)))
         .build(), context));
     return sources;
   }
 
+  private List<SftpUser> usersReferencing(String index, HasMetadata o) {
+    InformerEventSource<SftpUser, SftpGateway> u = users;
+    return u == null ? List.of() : u.byIndex(index, o.getMetadata().getNamespace() + "/" + o.getMetadata().getName());
+  }
+
+  private static Set<ResourceID> gatewaysOf(List<SftpUser> users) {
+    return users.stream().filter(u -> Names.gatewayKey(u) != null)
+        .map(u -> new ResourceID(u.getSpec().gateway.name, Names.gatewayNamespace(u))).collect(Collectors.toCollection(HashSet::new));
+  }
+
+  private static Set<ResourceID> gatewaysReadingHostKeys(EventSourceContext<SftpGateway> context, HasMetadata s) {
+    return context.getPrimaryCache().list(s.getMetadata().getNamespace())
+        .filter(gw -> gw.getSpec() != null && gw.getSpec().hostKeys != null && s.getMetadata().getName().equals(gw.getSpec().hostKeys.secretName))
+        .map(ResourceID::fromResource).collect(Collectors.toSet());
+  }
+
+  private static Set<ResourceID> byGatewayLabel(HasMetadata r) {
+    String gw = r.getMetadata().getLabels() == null ? null : r.getMetadata().getLabels().get(Names.GATEWAY_LABEL);
+    return gw == null ? Set.of() : Set.of(new ResourceID(gw, r.getMetadata().getNamespace()));
+  }
+
   static boolean sameJson(EventSourceContext<?> context, Object a, Object b) {
     var json = context.getClient().getKubernetesSerialization();
-    return java.util.Objects.equals(json.convertValue(a, com.fasterxml.jackson.databind.JsonNode.class), json.convertValue(b, com.fasterxml.jackson.databind.JsonNode.class));
+    return Objects.equals(json.convertValue(a, com.fasterxml.jackson.databind.JsonNode.class), json.convertValue(b, com.fasterxml.jackson.databind.JsonNode.class));
   }
 
   private static <R extends HasMetadata> InformerEventSource<R, SftpGateway> owned(Class<R> type, EventSourceContext<SftpGateway> context) {
     return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, SftpGateway.class)
         .withName(type.getSimpleName().toLowerCase())
         .withLabelSelector(MANAGED)
-        .withSecondaryToPrimaryMapper(r -> {
-          String gw = r.getMetadata().getLabels() == null ? null : r.getMetadata().getLabels().get(Names.GATEWAY_LABEL);
-          return gw == null ? Set.of() : Set.of(new ResourceID(gw, r.getMetadata().getNamespace()));
-        })
+        .withItemStore(SlimStore.whole())
+        .withSecondaryToPrimaryMapper(SftpGatewayReconciler::byGatewayLabel)
         .build(), context);
   }
 
+  @SuppressWarnings("unchecked")
   private <R extends HasMetadata> R cached(Context<SftpGateway> ctx, Class<R> type, String name, String ns) {
-    String source = type == Secret.class ? "secrets" : type.getSimpleName().toLowerCase();
-    return ctx.eventSourceRetriever().getEventSourceFor(type, source) instanceof InformerEventSource<?, ?> ies
+    return ctx.eventSourceRetriever().getEventSourceFor(type, type.getSimpleName().toLowerCase()) instanceof InformerEventSource<?, ?> ies
         ? type.cast(((InformerEventSource<R, SftpGateway>) ies).get(new ResourceID(name, ns)).orElse(null))
         : null;
+  }
+
+  private Secret ownSecret(String name, String ns) {
+    return ownSecrets.get(ns + "/" + name);
   }
 
   /** How many reconciliations have started (for tests and diagnostics). */
@@ -126,30 +210,49 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   @Override
   public UpdateControl<SftpGateway> reconcile(SftpGateway gw, Context<SftpGateway> ctx) {
     passes.incrementAndGet();
-    String ns = gw.getMetadata().getNamespace();
-    String id = ns + "/" + gw.getMetadata().getName();
     Outcome outcome = new Outcome();
-
-    // 1. Host keys.
-    Secret hostKeys = cached(ctx, Secret.class, Names.hostKeySecret(gw), ns);
-    boolean userSecret = gw.getSpec().hostKeys != null && gw.getSpec().hostKeys.secretName != null;
-    if (hostKeys == null && !userSecret) {
-      hostKeys = GatewayRender.hostKeySecret(gw, HostKeyMaterial.generate());
-      client.resource(hostKeys).create();
-      LOG.infof("%s: generated host keys in Secret %s", id, Names.hostKeySecret(gw));
+    Secret hostKeys = hostKeys(gw, outcome);
+    PersistentVolumeClaim claim = storage(gw, ctx, outcome);
+    if (outcome.stalled) {
+      return finish(gw, outcome, null);
     }
-    List<ParsedKey> keys = null;
-    if (hostKeys == null) {
-      outcome.fail("HostKeySecretNotFound", "Secret " + Names.hostKeySecret(gw) + " named in spec.hostKeys.secretName does not exist in namespace " + ns + ": create it with private host keys (for example ssh_host_ed25519_key)", true);
-    } else {
-      try {
-        keys = HostKeyMaterial.parse(hostKeys.getData());
-      } catch (IllegalArgumentException e) {
-        outcome.fail("HostKeySecretInvalid", "host key Secret " + Names.hostKeySecret(gw) + ": " + e.getMessage(), true);
+    ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(hostKeys.getData()));
+    contract(gw, server, ctx, outcome);
+    Service service = workload(gw, server, hostKeys, ctx, outcome);
+    observe(gw, claim, ctx, outcome);
+    return finish(gw, outcome, service);
+  }
+
+  /** Step 1: the host key Secret, generated once unless the spec names one; its keys parsed. */
+  private Secret hostKeys(SftpGateway gw, Outcome outcome) {
+    String ns = gw.getMetadata().getNamespace();
+    boolean named = gw.getSpec().hostKeys != null && gw.getSpec().hostKeys.secretName != null;
+    Secret hostKeys = named ? directory.secret(referencedSecrets, ns, Names.hostKeySecret(gw)) : ownSecret(Names.hostKeySecret(gw), ns);
+    if (hostKeys == null && !named) {
+      // Not in the cache of labelled Secrets: a GET before generating, so that a Secret that
+      // lost its labels is never replaced by new keys.
+      hostKeys = client.secrets().inNamespace(ns).withName(Names.hostKeySecret(gw)).get();
+      if (hostKeys == null) {
+        hostKeys = client.resource(GatewayRender.hostKeySecret(gw, HostKeyMaterial.generate())).create();
+        LOG.infof("%s: generated host keys in Secret %s", Names.gatewayKey(gw), Names.hostKeySecret(gw));
       }
     }
+    if (hostKeys == null) {
+      outcome.fail(Reasons.HOST_KEY_SECRET_NOT_FOUND, "Secret " + Names.hostKeySecret(gw) + " named in spec.hostKeys.secretName does not exist in namespace " + ns
+          + ": create it with private host keys (for example ssh_host_ed25519_key)", true);
+      return null;
+    }
+    try {
+      outcome.keys = HostKeyMaterial.parse(hostKeys.getData());
+    } catch (IllegalArgumentException e) {
+      outcome.fail(Reasons.HOST_KEY_SECRET_INVALID, "host key Secret " + Names.hostKeySecret(gw) + ": " + e.getMessage(), true);
+    }
+    return hostKeys;
+  }
 
-    // 2. Storage.
+  /** Step 2: the volume claim (made here unless the spec names an existing one) and its modes. */
+  private PersistentVolumeClaim storage(SftpGateway gw, Context<SftpGateway> ctx, Outcome outcome) {
+    String ns = gw.getMetadata().getNamespace();
     int replicas = GatewayRender.replicas(gw);
     boolean existing = gw.getSpec().storage != null && gw.getSpec().storage.existingClaim != null;
     PersistentVolumeClaim claim = existing
@@ -157,64 +260,76 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
         : cached(ctx, PersistentVolumeClaim.class, Names.claim(gw), ns);
     List<String> modes = existing && claim != null && claim.getSpec() != null ? claim.getSpec().getAccessModes() : GatewayRender.accessModes(gw);
     if (replicas > 1 && (modes == null || !modes.contains("ReadWriteMany"))) {
-      outcome.fail("StorageAccessModeInvalid", replicas + " replicas need a ReadWriteMany volume, but the claim is " + modes + ": set spec.storage.accessModes to [ReadWriteMany] on a storage class that supports it, or use 1 replica", true);
+      outcome.fail(Reasons.STORAGE_ACCESS_MODE_INVALID, replicas + " replicas need a ReadWriteMany volume, but the claim is " + modes
+          + ": set spec.storage.accessModes to [ReadWriteMany] on a storage class that supports it, or use 1 replica", true);
     }
     if (existing && claim == null) {
-      outcome.fail("StorageClaimNotFound", "PersistentVolumeClaim " + Names.claim(gw) + " named in spec.storage.existingClaim does not exist in namespace " + ns, true);
+      outcome.fail(Reasons.STORAGE_CLAIM_NOT_FOUND, "PersistentVolumeClaim " + Names.claim(gw) + " named in spec.storage.existingClaim does not exist in namespace " + ns, true);
     }
-
-    if (outcome.stalled) {
-      return finish(gw, ctx, outcome, keys, null);
-    }
-
-    // 3. Everything else, rendered and applied where it differs.
-    if (!existing) {
+    if (!existing && !outcome.stalled) {
       applier.apply(GatewayRender.claim(gw), claim);
     }
-    List<String> keyFiles = GatewayRender.hostKeyFiles(hostKeys.getData());
-    ServerSettings server = GatewayRender.serverSettings(gw, keyFiles);
-    Secret currentConfig = cached(ctx, Secret.class, Names.configSecret(gw), ns);
+    return claim;
+  }
+
+  /** Step 3: the contract: server settings, and every user that names the gateway, in shards. */
+  private void contract(SftpGateway gw, ServerSettings server, Context<SftpGateway> ctx, Outcome outcome) {
+    String ns = gw.getMetadata().getNamespace();
     List<Secret> currentShards = new ArrayList<>();
-    java.util.Map<String, String> existingHashes = new java.util.HashMap<>();
     for (int i = 0; i < Names.USER_SHARDS; i++) {
-      Secret shard = cached(ctx, Secret.class, Names.userShardSecret(gw, i), ns);
-      currentShards.add(shard);
-      existingHashes.putAll(UserDirectory.existingHashes(shard, Names.userShardFile(i)));
+      currentShards.add(ownSecret(Names.userShardSecret(gw, i), ns));
     }
-    List<UserDirectory.Attachment> attachments = directory.attach(gw, ctx.getSecondaryResources(SftpUser.class), existingHashes);
-    List<dev.sftp.contract.UserEntry> users = UserDirectory.served(attachments);
-    outcome.users = users.size();
-    outcome.rejected = (int) attachments.stream().filter(a -> !a.served()).count();
-    applier.apply(GatewayRender.configSecret(gw, server, List.of()), currentConfig);
-    List<Secret> shards = GatewayRender.userShards(gw, users);
+    Attachments.Inputs inputs = directory.inputs(referencedSecrets, referencedConfigMaps, gw);
+    List<Attachments.Attachment> attachments = Attachments.attach(gw, ctx.getSecondaryResources(SftpUser.class), inputs);
+    List<UserEntry> served = Attachments.served(attachments);
+    outcome.users = served.size();
+    outcome.rejected = attachments.size() - served.size();
+    applier.apply(GatewayRender.configSecret(gw, server, List.of()), ownSecret(Names.configSecret(gw), ns));
+    List<Secret> shards = GatewayRender.userShards(gw, served);
     for (int i = 0; i < shards.size(); i++) {
       applier.apply(shards.get(i), currentShards.get(i));
     }
+  }
+
+  /** Step 4: what runs the gateway: its identity and rights, the Deployment, Service and PDB. */
+  private Service workload(SftpGateway gw, ServerSettings server, Secret hostKeys, Context<SftpGateway> ctx, Outcome outcome) {
+    String ns = gw.getMetadata().getNamespace();
     applier.apply(GatewayRender.serviceAccount(gw), cached(ctx, ServiceAccount.class, Names.serviceAccount(gw), ns));
     applier.apply(GatewayRender.gatewayRole(gw), cached(ctx, Role.class, Names.serviceAccount(gw), ns));
     applier.apply(GatewayRender.gatewayRoleBinding(gw), cached(ctx, RoleBinding.class, Names.serviceAccount(gw), ns));
     String image = gw.getSpec().image != null ? gw.getSpec().image : defaultImage;
-    Deployment deployment = cached(ctx, Deployment.class, Names.deployment(gw), ns);
-    applier.apply(GatewayRender.deployment(gw, image, GatewayRender.configHash(server, hostKeys.getData())), deployment);
+    applier.apply(GatewayRender.deployment(gw, image, GatewayRender.configHash(server, hostKeys.getData())), cached(ctx, Deployment.class, Names.deployment(gw), ns));
     Service service = cached(ctx, Service.class, Names.service(gw), ns);
     applier.apply(GatewayRender.service(gw), service);
+    if (!disruptionBudgets) {
+      if (GatewayRender.replicas(gw) > 1) {
+        outcome.progress(Reasons.DISRUPTION_BUDGET_UNSUPPORTED, "the API server does not serve policy/v1 PodDisruptionBudgets (Kubernetes 1.21+): "
+            + "no PodDisruptionBudget protects the " + GatewayRender.replicas(gw) + " replicas; upgrade the cluster");
+      }
+      return service;
+    }
     PodDisruptionBudget pdb = cached(ctx, PodDisruptionBudget.class, Names.pdb(gw), ns);
-    if (replicas > 1) {
+    if (GatewayRender.replicas(gw) > 1) {
       applier.apply(GatewayRender.podDisruptionBudget(gw), pdb);
     } else if (pdb != null) {
       client.resource(pdb).delete();
     }
+    return service;
+  }
 
-    // 4. Observe.
+  /** Step 5: what is still moving: a pending claim, a Deployment not yet available. */
+  private void observe(SftpGateway gw, PersistentVolumeClaim claim, Context<SftpGateway> ctx, Outcome outcome) {
+    int replicas = GatewayRender.replicas(gw);
     if (claim != null && claim.getStatus() != null && "Pending".equals(claim.getStatus().getPhase())) {
-      outcome.progress("StorageClaimPending", "PersistentVolumeClaim " + Names.claim(gw) + " is Pending: check that its storage class can provision " + GatewayRender.accessModes(gw) + " volumes");
+      outcome.progress(Reasons.STORAGE_CLAIM_PENDING, "PersistentVolumeClaim " + Names.claim(gw) + " is Pending: check that its storage class can provision "
+          + GatewayRender.accessModes(gw) + " volumes");
     }
+    Deployment deployment = cached(ctx, Deployment.class, Names.deployment(gw), gw.getMetadata().getNamespace());
     if (deployment == null || !available(deployment, replicas)) {
-      outcome.progress(deployment == null ? "DeploymentCreated" : "DeploymentUnavailable",
+      outcome.progress(deployment == null ? Reasons.DEPLOYMENT_CREATED : Reasons.DEPLOYMENT_UNAVAILABLE,
           "Deployment " + Names.deployment(gw) + " has " + (deployment == null || deployment.getStatus() == null || deployment.getStatus().getAvailableReplicas() == null ? 0 : deployment.getStatus().getAvailableReplicas())
               + " of " + replicas + " replicas available with the current configuration");
     }
-    return finish(gw, ctx, outcome, keys, service);
   }
 
   static boolean available(Deployment d, int replicas) {
@@ -229,13 +344,14 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     return updated >= replicas && available >= replicas && total == replicas;
   }
 
-  /** What this pass found wrong or still moving. */
+  /** What this pass found wrong or still moving, and what it learnt for the status. */
   static final class Outcome {
     String reason;
     String message;
     boolean stalled;
     Integer users;
     Integer rejected;
+    List<ParsedKey> keys;
 
     void fail(String r, String m, boolean stall) {
       if (reason == null) {
@@ -253,14 +369,14 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     }
   }
 
-  private UpdateControl<SftpGateway> finish(SftpGateway gw, Context<SftpGateway> ctx, Outcome outcome, List<ParsedKey> keys, Service service) {
+  private UpdateControl<SftpGateway> finish(SftpGateway gw, Outcome outcome, Service service) {
     Long generation = gw.getMetadata().getGeneration();
     SftpGatewayStatus old = gw.getStatus();
     SftpGatewayStatus st = new SftpGatewayStatus();
     st.observedGeneration = generation;
     List<Condition> conds = new ArrayList<>();
     if (outcome.reason == null) {
-      conds.add(Conditions.of(Conditions.READY, true, "Available", "The gateway is available with the current configuration", generation));
+      conds.add(Conditions.of(Conditions.READY, true, Reasons.AVAILABLE, "The gateway is available with the current configuration", generation));
     } else {
       conds.add(Conditions.of(Conditions.READY, false, outcome.reason, outcome.message, generation));
       conds.add(Conditions.of(outcome.stalled ? Conditions.STALLED : Conditions.RECONCILING, true, outcome.reason, outcome.message, generation));
@@ -269,9 +385,9 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     int port = gw.getSpec().service == null || gw.getSpec().service.port == null ? 22 : gw.getSpec().service.port;
     String host = endpointHost(gw, service);
     st.endpoint = host + ":" + port;
-    if (keys != null) {
-      st.hostKeys = keys.stream().map(k -> new SftpGatewayStatus.HostKeyStatus(k.type(), k.fingerprint())).toList();
-      st.knownHosts = HostKeyMaterial.knownHosts(host, port, keys);
+    if (outcome.keys != null) {
+      st.hostKeys = outcome.keys.stream().map(k -> new SftpGatewayStatus.HostKeyStatus(k.type(), k.fingerprint())).toList();
+      st.knownHosts = HostKeyMaterial.knownHosts(host, port, outcome.keys);
     }
     st.users = outcome.users != null ? outcome.users : old == null ? null : old.users;
     st.rejectedUsers = outcome.rejected != null ? outcome.rejected : old == null ? null : old.rejectedUsers;
@@ -282,7 +398,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       return UpdateControl.noUpdate();
     }
     gw.setStatus(st);
-    LOG.infof("%s/%s: Ready=%s%s", gw.getMetadata().getNamespace(), gw.getMetadata().getName(), outcome.reason == null, outcome.reason == null ? "" : " (" + outcome.reason + ")");
+    LOG.infof("%s: Ready=%s%s", Names.gatewayKey(gw), outcome.reason == null, outcome.reason == null ? "" : " (" + outcome.reason + ")");
     return UpdateControl.patchStatus(gw);
   }
 
@@ -301,13 +417,13 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   }
 
   static boolean sameStatus(SftpGatewayStatus a, SftpGatewayStatus b) {
-    return java.util.Objects.equals(a.observedGeneration, b.observedGeneration)
+    return Objects.equals(a.observedGeneration, b.observedGeneration)
         && Conditions.sameIgnoringTime(a.conditions, b.conditions)
-        && java.util.Objects.equals(a.endpoint, b.endpoint)
-        && java.util.Objects.equals(a.hostKeys, b.hostKeys)
-        && java.util.Objects.equals(a.knownHosts, b.knownHosts)
-        && java.util.Objects.equals(a.users, b.users)
-        && java.util.Objects.equals(a.rejectedUsers, b.rejectedUsers);
+        && Objects.equals(a.endpoint, b.endpoint)
+        && Objects.equals(a.hostKeys, b.hostKeys)
+        && Objects.equals(a.knownHosts, b.knownHosts)
+        && Objects.equals(a.users, b.users)
+        && Objects.equals(a.rejectedUsers, b.rejectedUsers);
   }
 
   @Override
@@ -316,10 +432,9 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     Long generation = gw.getMetadata().getGeneration();
     String message = "reconciliation failed, retrying: " + e.getMessage();
     st.conditions = Conditions.merge(st.conditions, List.of(
-        Conditions.of(Conditions.READY, false, "ReconcileError", message, generation),
-        Conditions.of(Conditions.RECONCILING, true, "ReconcileError", message, generation)), Instant.now());
+        Conditions.of(Conditions.READY, false, Reasons.RECONCILE_ERROR, message, generation),
+        Conditions.of(Conditions.RECONCILING, true, Reasons.RECONCILE_ERROR, message, generation)), Instant.now());
     gw.setStatus(st);
     return ErrorStatusUpdateControl.patchStatus(gw);
   }
-
 }

@@ -1,18 +1,24 @@
 package dev.sftp.operator.reconciler;
 
+import dev.sftp.contract.PasswordHashes;
 import dev.sftp.operator.model.SftpGateway;
 import dev.sftp.operator.model.SftpUser;
 import dev.sftp.operator.model.SftpUserStatus;
+import dev.sftp.operator.render.Attachments;
 import dev.sftp.operator.render.Names;
 import dev.sftp.operator.render.UserResolver;
 import dev.sftp.operator.status.Conditions;
 import dev.sftp.operator.status.Events;
+import dev.sftp.operator.status.Reasons;
+import dev.sftp.operator.status.UserStatuses;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -21,8 +27,8 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,12 +37,17 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Validates an {@link SftpUser} against its gateway and what it references, and reports it. */
-@ControllerConfiguration(name = "sftpuser")
+/**
+ * Reports whether an {@link SftpUser} can log in, from the same decisions the gateway reconciler
+ * renders with ({@link Attachments}), and makes its generated password Secret.
+ */
+@ControllerConfiguration(name = "sftpuser", informer = @Informer(itemStore = SftpUserStore.class, informerListLimit = 500))
 public class SftpUserReconciler implements Reconciler<SftpUser> {
   private final KubernetesClient client;
   private final UserDirectory directory;
   private volatile InformerEventSource<SftpGateway, SftpUser> gateways;
+  private SlimStore<Secret> secrets;
+  private SlimStore<ConfigMap> configMaps;
 
   public SftpUserReconciler(KubernetesClient client, UserDirectory directory) {
     this.client = client;
@@ -46,16 +57,17 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
   @Override
   public List<EventSource<?, SftpUser>> prepareEventSources(EventSourceContext<SftpUser> context) {
     List<EventSource<?, SftpUser>> out = new ArrayList<>();
+    IndexerResourceCache<SftpUser> primary = context.getPrimaryCache();
     // Indexes, so that no event or pass scans every user (10,000 users on a gateway).
-    context.getPrimaryCache().addIndexers(Map.of(
-        BY_GATEWAY, u -> u.getSpec() == null || u.getSpec().gateway == null ? List.of() : List.of(gatewayKey(u)),
-        BY_LOGIN, u -> u.getSpec() == null || u.getSpec().gateway == null ? List.of() : List.of(gatewayKey(u) + "/" + UserResolver.username(u)),
-        BY_SECRET, u -> u.getSpec() == null ? List.of() : UserResolver.referencedSecrets(u).stream().map(n -> u.getMetadata().getNamespace() + "/" + n).toList(),
-        BY_CONFIGMAP, u -> u.getSpec() == null || u.getSpec().authorizedKeysFrom == null || u.getSpec().authorizedKeysFrom.configMapKeyRef == null ? List.of()
-            : List.of(u.getMetadata().getNamespace() + "/" + u.getSpec().authorizedKeysFrom.configMapKeyRef.name)));
+    primary.addIndexers(Map.of(
+        BY_GATEWAY, u -> Names.gatewayKey(u) == null ? List.of() : List.of(Names.gatewayKey(u)),
+        BY_LOGIN, u -> Names.gatewayKey(u) == null ? List.of() : List.of(loginKey(u)),
+        BY_SECRET, u -> UserResolver.referencedSecrets(u).stream().map(n -> u.getMetadata().getNamespace() + "/" + n).toList(),
+        BY_CONFIGMAP, u -> UserResolver.referencedConfigMap(u) == null ? List.of() : List.of(u.getMetadata().getNamespace() + "/" + UserResolver.referencedConfigMap(u))));
     // A gateway appearing or going away, or a change of its spec or endpoint, concerns every user
-    // that names it. A change of its status alone (users served or rejected) concerns only users
-    // that are not Ready: one may have been waiting for a conflicting login to go away.
+    // that names it. Once its status says it rendered its current spec, only users not Ready are
+    // woken: one may have been waiting for a conflicting login to go away (a deleted SftpUser
+    // wakes nobody else). What they become is decided from specs alone, never from a status.
     gateways = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpGateway.class, SftpUser.class)
         .withName("gateways")
         .withSecondaryToPrimaryMapper(gw -> {
@@ -63,87 +75,81 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
           // A deleted gateway is out of the cache by the time its event is mapped.
           boolean gone = gateways == null || gateways.get(ResourceID.fromResource(gw)).isEmpty();
           boolean settled = !gone && seen != null && seen.equals(gw.getMetadata().getGeneration());
-          return context.getPrimaryCache().byIndex(BY_GATEWAY, gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName()).stream()
-              .filter(u -> !settled || !ready(u) || !Objects.equals(u.getStatus().connection, connection(u, gw)))
+          return primary.byIndex(BY_GATEWAY, Names.gatewayKey(gw)).stream()
+              .filter(u -> !settled || !UserStatuses.ready(u) || !Objects.equals(u.getStatus().connection, connection(u, gw)))
               .map(ResourceID::fromResource)
               .collect(Collectors.toSet());
         })
         .build(), context);
     out.add(gateways);
     // Referenced Secrets and ConfigMaps: a rotation takes effect without touching the SftpUser.
-    // Both reconcilers read them from these caches (UserDirectory), not with GETs.
-    InformerEventSource<Secret, SftpUser> secrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
+    secrets = new SlimStore<>(s -> !primary.byIndex(BY_SECRET, key(s)).isEmpty(), m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
+    configMaps = new SlimStore<>(c -> !primary.byIndex(BY_CONFIGMAP, key(c)).isEmpty(), m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
+    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
         .withName("user-secrets")
-        .withSecondaryToPrimaryMapper(s -> context.getPrimaryCache().byIndex(BY_SECRET, s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()).stream()
-            .map(ResourceID::fromResource)
-            .collect(Collectors.toSet()))
-        .build(), context);
-    InformerEventSource<ConfigMap, SftpUser> configMaps = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
+        .withItemStore(secrets)
+        .withInformerListLimit(500L)
+        .withSecondaryToPrimaryMapper(s -> ids(primary.byIndex(BY_SECRET, key(s))))
+        .build(), context));
+    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
         .withName("user-configmaps")
-        .withSecondaryToPrimaryMapper(c -> context.getPrimaryCache().byIndex(BY_CONFIGMAP, c.getMetadata().getNamespace() + "/" + c.getMetadata().getName()).stream()
-            .map(ResourceID::fromResource)
-            .collect(Collectors.toSet()))
-        .build(), context);
-    out.add(secrets);
-    out.add(configMaps);
-    directory.useCaches(new UserDirectory.Caches(secrets, configMaps));
+        .withItemStore(configMaps)
+        .withInformerListLimit(500L)
+        .withSecondaryToPrimaryMapper(c -> ids(primary.byIndex(BY_CONFIGMAP, key(c))))
+        .build(), context));
     return out;
+  }
+
+  private static String key(HasMetadata o) {
+    return o.getMetadata().getNamespace() + "/" + o.getMetadata().getName();
+  }
+
+  private static Set<ResourceID> ids(List<SftpUser> users) {
+    return users.stream().map(ResourceID::fromResource).collect(Collectors.toSet());
   }
 
   @Override
   public UpdateControl<SftpUser> reconcile(SftpUser u, Context<SftpUser> ctx) {
-    String ns = u.getMetadata().getNamespace();
     if (u.getSpec().password != null && Boolean.TRUE.equals(u.getSpec().password.generate)) {
       ensureGeneratedPassword(u);
     }
-    String gwNs = u.getSpec().gateway.namespace == null ? ns : u.getSpec().gateway.namespace;
+    String gwNs = Names.gatewayNamespace(u);
     SftpGateway gw = gateways.get(new ResourceID(u.getSpec().gateway.name, gwNs)).orElse(null);
-    String reason;
-    String message;
-    UserResolver.Resolution resolution = null;
+    Attachments.Attachment mine;
     if (gw == null) {
-      reason = "GatewayNotFound";
-      message = "SftpGateway " + gwNs + "/" + u.getSpec().gateway.name + " does not exist (spec.gateway)";
+      mine = new Attachments.Attachment(u, null, List.of(), Reasons.GATEWAY_NOT_FOUND,
+          "SftpGateway " + gwNs + "/" + u.getSpec().gateway.name + " does not exist (spec.gateway)");
     } else {
       // Only users with the same login can conflict with this one: resolve just those (O(1) per
       // user instead of every user of the gateway each time).
-      List<SftpUser> candidates = ctx.getPrimaryCache().byIndex(BY_LOGIN, gatewayKey(u) + "/" + UserResolver.username(u));
-      UserDirectory.Attachment mine = directory.attach(gw, candidates, () -> directory.existingHashes(gw)).stream()
-          .filter(a -> a.user().getMetadata().getUid() != null && a.user().getMetadata().getUid().equals(u.getMetadata().getUid())
-              || a.user().getMetadata().getName().equals(u.getMetadata().getName()) && a.user().getMetadata().getNamespace().equals(ns))
-          .findFirst().orElse(null);
-      reason = mine == null ? "GatewayNotFound" : mine.reason();
-      message = mine == null ? "not attached" : mine.message();
-      resolution = mine == null ? null : mine.resolution();
+      List<SftpUser> candidates = ctx.getPrimaryCache().byIndex(BY_LOGIN, loginKey(u));
+      mine = Attachments.attach(gw, candidates, directory.inputs(secrets, configMaps, gw)).stream()
+          .filter(a -> sameObject(a.user(), u))
+          .findFirst().orElseThrow(() -> new IllegalStateException("the user is missing from its own login index"));
     }
     SftpUserStatus old = u.getStatus();
     SftpUserStatus st = new SftpUserStatus();
     Long generation = u.getMetadata().getGeneration();
     st.observedGeneration = generation;
-    Condition ready = reason == null
-        ? Conditions.of(Conditions.READY, true, "Attached", "The user can log in", generation)
-        : Conditions.of(Conditions.READY, false, reason, message, generation);
+    Condition ready = mine.reason() == null
+        ? Conditions.of(Conditions.READY, true, Reasons.ATTACHED, "The user can log in", generation)
+        : Conditions.of(Conditions.READY, false, mine.reason(), mine.message(), generation);
     st.conditions = Conditions.merge(old == null ? null : old.conditions, List.of(ready), Instant.now());
-    st.keyFingerprints = resolution == null || resolution.fingerprints().isEmpty() ? null : resolution.fingerprints();
+    st.keyFingerprints = mine.fingerprints().isEmpty() ? null : mine.fingerprints();
     st.connection = connection(u, gw);
-    List<String> observed = new ArrayList<>();
-    for (String name : UserResolver.referencedSecrets(u)) {
-      Secret s = directory.secret(ns, name);
-      observed.add(name + "@" + (s == null ? "missing" : s.getMetadata().getResourceVersion()));
+    if (UserStatuses.failing(mine.reason()) && !mine.reason().equals(Conditions.reason(old == null ? null : old.conditions, Conditions.READY))) {
+      Events.warning(client, u, mine.reason(), mine.message());
     }
-    st.observedSecrets = observed.isEmpty() ? null : observed;
-    boolean failing = reason != null && !reason.equals("Disabled") && !reason.equals("Expired");
-    String oldReason = Conditions.reason(old == null ? null : old.conditions, Conditions.READY);
-    if (failing && !reason.equals(oldReason)) {
-      Events.warning(client, u, reason, message);
-    }
-    if (old != null && Objects.equals(old.observedGeneration, st.observedGeneration) && Conditions.sameIgnoringTime(old.conditions, st.conditions)
-        && Objects.equals(old.keyFingerprints, st.keyFingerprints) && Objects.equals(old.connection, st.connection)
-        && Objects.equals(old.observedSecrets, st.observedSecrets)) {
+    if (UserStatuses.same(old, st)) {
       return UpdateControl.noUpdate();
     }
     u.setStatus(st);
     return UpdateControl.patchStatus(u);
+  }
+
+  private static boolean sameObject(SftpUser a, SftpUser b) {
+    return a.getMetadata().getUid() != null && a.getMetadata().getUid().equals(b.getMetadata().getUid())
+        || a.getMetadata().getName().equals(b.getMetadata().getName()) && a.getMetadata().getNamespace().equals(b.getMetadata().getNamespace());
   }
 
   static final String BY_GATEWAY = "gateway";
@@ -151,15 +157,8 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
   static final String BY_SECRET = "secret";
   static final String BY_CONFIGMAP = "configmap";
 
-  /** namespace/name of the gateway a user names. */
-  static String gatewayKey(SftpUser u) {
-    String ns = u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace;
-    return ns + "/" + u.getSpec().gateway.name;
-  }
-
-  static boolean ready(SftpUser u) {
-    return u.getStatus() != null && u.getStatus().conditions != null
-        && u.getStatus().conditions.stream().anyMatch(c -> c.getType().equals(Conditions.READY) && "True".equals(c.getStatus()));
+  private static String loginKey(SftpUser u) {
+    return Names.gatewayKey(u) + "/" + UserResolver.username(u);
   }
 
   /** The command line a tenant connects with, from the gateway's endpoint. */
@@ -174,14 +173,8 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
 
   private void ensureGeneratedPassword(SftpUser u) {
     String name = UserResolver.generatedPasswordSecret(u);
-    if (directory.secret(u.getMetadata().getNamespace(), name) != null) {
+    if (directory.secret(secrets, u.getMetadata().getNamespace(), name) != null) {
       return;
-    }
-    String alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    SecureRandom r = new SecureRandom();
-    StringBuilder pw = new StringBuilder();
-    for (int i = 0; i < 24; i++) {
-      pw.append(alphabet.charAt(r.nextInt(alphabet.length())));
     }
     client.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(u.getMetadata().getNamespace())
         .withLabels(Map.of("app.kubernetes.io/managed-by", Names.MANAGED_BY))
@@ -189,8 +182,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
             .withName(u.getMetadata().getName()).withUid(u.getMetadata().getUid()).withController(true).build())
         .endMetadata()
         .withType("Opaque")
-        .withStringData(Map.of(UserResolver.GENERATED_PASSWORD_KEY, pw.toString(), "username", UserResolver.username(u)))
+        .withStringData(Map.of(UserResolver.GENERATED_PASSWORD_KEY, PasswordHashes.randomPassword(24), "username", UserResolver.username(u)))
         .build()).create();
   }
-
 }

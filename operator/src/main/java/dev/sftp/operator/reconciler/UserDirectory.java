@@ -1,223 +1,129 @@
 package dev.sftp.operator.reconciler;
 
 import dev.sftp.contract.PasswordHashes;
-import dev.sftp.contract.UserEntry;
 import dev.sftp.operator.model.SftpGateway;
-import dev.sftp.operator.model.SftpGatewaySpec;
 import dev.sftp.operator.model.SftpUser;
+import dev.sftp.operator.render.Names;
+import dev.sftp.operator.render.Attachments;
+import dev.sftp.operator.render.SecretData;
 import dev.sftp.operator.render.UserResolver;
-import dev.sftp.operator.render.UserResolver.Resolution;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 
 /**
- * Decides, for a gateway and the SftpUsers that name it, who is served and why the others are
- * not. Both reconcilers use it, so the gateway's rendered users and each user's status always
- * agree.
+ * The I/O behind the user decisions of {@link Attachments}: referenced Secrets and ConfigMaps
+ * read from a reconciler's own informer caches first (a GET only on a miss or a stub), namespace
+ * labels, and the one process-wide cache of password hashes (an unchanged password is never
+ * hashed again, whichever reconciler meets it first).
  */
 @ApplicationScoped
 public class UserDirectory {
-  private final UserResolver.Lookup lookup;
   private final KubernetesClient client;
-  private final java.util.function.Function<String, Map<String, String>> namespaceLabels;
-  /** uid → (digest of the plain password, its hash): an unchanged password is never re-hashed. */
+  /** uid → (digest of the plain password, its hash). */
   private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
 
-  /** The user reconciler's informer caches of Secrets and ConfigMaps, once it has made them. */
-  private volatile Caches caches;
+  /** The gateway reconciler's cache of the operator's own Secrets (the rendered shards). */
+  private volatile SlimStore<Secret> ownSecrets;
 
-  /** Where referenced Secrets and ConfigMaps are read first (informer caches). */
-  public record Caches(InformerEventSource<Secret, ?> secrets, InformerEventSource<ConfigMap, ?> configMaps) {}
-
-  @jakarta.inject.Inject
   public UserDirectory(KubernetesClient client) {
-    this.lookup = null;
     this.client = client;
-    this.namespaceLabels = ns -> {
-      Namespace n = client.namespaces().withName(ns).get();
-      return n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
-    };
   }
 
-  /** For use without a cluster (the render command): lookups from manifests. */
-  public UserDirectory(UserResolver.Lookup lookup, java.util.function.Function<String, Map<String, String>> namespaceLabels) {
-    this.lookup = lookup;
-    this.client = null;
-    this.namespaceLabels = namespaceLabels;
-  }
-
-  /** Reads referenced objects from these informer caches from now on (a GET only on a miss). */
-  public void useCaches(Caches caches) {
-    this.caches = caches;
+  /** Where the rendered user shards are read from (set by the gateway reconciler). */
+  void useOwnSecrets(SlimStore<Secret> store) {
+    this.ownSecrets = store;
   }
 
   /**
-   * A Secret from the informer cache; on a miss (the cache not yet synced after a start, or the
-   * object really missing) from the API server. A steady-state reconcile makes no reads.
+   * login → hash of the users rendered for a gateway, from the cached shard Secrets (a GET per
+   * shard only before the cache exists): read once per pass, and only when a plain password is
+   * met that this process has not hashed yet.
    */
-  public Secret secret(String namespace, String name) {
-    Caches c = caches;
-    if (c != null) {
-      Secret s = c.secrets().get(new ResourceID(name, namespace)).orElse(null);
-      if (s != null) {
-        return s;
-      }
+  public Map<String, String> renderedHashes(SftpGateway gw) {
+    java.util.List<Secret> shards = new java.util.ArrayList<>();
+    SlimStore<Secret> own = ownSecrets;
+    for (int i = 0; i < Names.USER_SHARDS; i++) {
+      String name = Names.userShardSecret(gw, i);
+      String ns = gw.getMetadata().getNamespace();
+      shards.add(own != null ? own.get(ns + "/" + name) : client.secrets().inNamespace(ns).withName(name).get());
     }
-    return client == null ? null : client.secrets().inNamespace(namespace).withName(name).get();
-  }
-
-  ConfigMap configMap(String namespace, String name) {
-    Caches c = caches;
-    if (c != null) {
-      ConfigMap m = c.configMaps().get(new ResourceID(name, namespace)).orElse(null);
-      if (m != null) {
-        return m;
-      }
-    }
-    return client == null ? null : client.configMaps().inNamespace(namespace).withName(name).get();
-  }
-
-  private UserResolver.Lookup lookup() {
-    return lookup != null ? lookup : clusterLookup(this);
-  }
-
-  /** One user's place on a gateway. */
-  public record Attachment(SftpUser user, Resolution resolution, String reason, String message) {
-    /** Rendered into the gateway (possibly disabled or expired, which the gateway enforces). */
-    public boolean served() {
-      return resolution != null && resolution.entry() != null && (reason == null || reason.equals("Disabled") || reason.equals("Expired"));
-    }
-  }
-
-  public static boolean names(SftpUser u, SftpGateway gw) {
-    if (u.getSpec() == null || u.getSpec().gateway == null) {
-      return false;
-    }
-    String ns = u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace;
-    return gw.getMetadata().getName().equals(u.getSpec().gateway.name) && gw.getMetadata().getNamespace().equals(ns);
-  }
-
-  /** Every user that names the gateway, with its outcome, in a stable order. */
-  public List<Attachment> attach(SftpGateway gw, Collection<SftpUser> candidates, Map<String, String> existingHashes) {
-    return attach(gw, candidates, () -> existingHashes);
+    return SecretData.renderedHashes(shards);
   }
 
   /**
-   * As {@link #attach(SftpGateway, Collection, Map)}, reading the rendered hashes only if a plain
-   * password is met that this process has not hashed before (after a restart).
+   * What {@link Attachments#attach} reads, through a reconciler's own caches.
+   *
+   * @param gw the gateway, whose rendered users keep their hashes across operator restarts
    */
-  public List<Attachment> attach(SftpGateway gw, Collection<SftpUser> candidates, java.util.function.Supplier<Map<String, String>> existingHashes) {
-    java.util.function.Supplier<Map<String, String>> once = new java.util.function.Supplier<>() {
+  public Attachments.Inputs inputs(SlimStore<Secret> secrets, SlimStore<ConfigMap> configMaps, SftpGateway gw) {
+    Supplier<Map<String, String>> existingHashes = () -> renderedHashes(gw);
+    Supplier<Map<String, String>> once = new Supplier<>() {
       Map<String, String> value;
 
       @Override
-      public Map<String, String> get() {
+      public synchronized Map<String, String> get() {
         if (value == null) {
           value = existingHashes.get();
         }
         return value;
       }
     };
-    List<SftpUser> users = candidates.stream().filter(u -> names(u, gw))
-        // Older first; creation times have one-second resolution, so within the same second the
-        // user already Ready keeps its login, then namespace and name decide.
-        .sorted(Comparator.comparing((SftpUser u) -> String.valueOf(u.getMetadata().getCreationTimestamp()))
-            .thenComparing(u -> !SftpUserReconciler.ready(u))
-            .thenComparing(u -> u.getMetadata().getNamespace())
-            .thenComparing(u -> u.getMetadata().getName()))
-        .toList();
-    List<Attachment> out = new ArrayList<>();
-    Map<String, SftpUser> byLogin = new java.util.HashMap<>();
-    Map<String, Boolean> admitted = new java.util.HashMap<>();
-    UserResolver.Lookup lookup = lookup();
-    for (SftpUser u : users) {
-      if (!admitted.computeIfAbsent(u.getMetadata().getNamespace(), ns -> admits(gw, ns))) {
-        out.add(new Attachment(u, null, "NamespaceNotAllowed", "gateway " + gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName()
-            + " does not admit users from namespace " + u.getMetadata().getNamespace() + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
-        continue;
-      }
-      Resolution r = UserResolver.resolve(u, lookup, (user, plain) -> hash(user, plain, once), Instant.now());
-      if (r.entry() == null) {
-        out.add(new Attachment(u, r, r.reason(), r.message()));
-        continue;
-      }
-      SftpUser first = byLogin.putIfAbsent(r.entry().name(), u);
-      if (first != null) {
-        out.add(new Attachment(u, r, "UsernameConflict", "login name '" + r.entry().name() + "' is already used on this gateway by SftpUser "
-            + first.getMetadata().getNamespace() + "/" + first.getMetadata().getName() + " (the older one wins): set spec.username"));
-        continue;
-      }
-      out.add(new Attachment(u, r, r.reason(), r.message()));
-    }
-    return out;
+    BiFunction<SftpUser, String, String> hasher = (u, plain) -> hash(u, plain, once);
+    return new Attachments.Inputs(lookup(secrets, configMaps), hasher, this::namespaceLabels, Instant.now());
   }
 
-  /** The users to render, sorted by login name. */
-  public static List<UserEntry> served(List<Attachment> attachments) {
-    return attachments.stream().filter(Attachment::served).map(a -> a.resolution().entry())
-        .sorted(Comparator.comparing(UserEntry::name)).toList();
-  }
-
-  boolean admits(SftpGateway gw, String ns) {
-    if (gw.getMetadata().getNamespace().equals(ns)) {
-      return true;
-    }
-    SftpGatewaySpec.UserPolicySpec p = gw.getSpec().users;
-    if (p == null) {
-      return false;
-    }
-    if (p.allowedNamespaces != null && p.allowedNamespaces.contains(ns)) {
-      return true;
-    }
-    if (p.namespaceSelector != null && p.namespaceSelector.getMatchLabels() != null && !p.namespaceSelector.getMatchLabels().isEmpty()) {
-      Map<String, String> labels = namespaceLabels.apply(ns);
-      return p.namespaceSelector.getMatchLabels().entrySet().stream().allMatch(e -> Objects.equals(labels.get(e.getKey()), e.getValue()));
-    }
-    return false;
-  }
-
-  static UserResolver.Lookup clusterLookup(UserDirectory dir) {
+  /** Reads the caches first; a miss or a stub is read from the API server (and a stub upgraded). */
+  public UserResolver.Lookup lookup(SlimStore<Secret> secrets, SlimStore<ConfigMap> configMaps) {
     return new UserResolver.Lookup() {
       @Override
-      public String secret(String namespace, String name, String key) {
-        Secret s = dir.secret(namespace, name);
-        if (s == null) {
-          return null;
-        }
-        if (s.getData() == null || !s.getData().containsKey(key)) {
-          return s.getStringData() != null && s.getStringData().containsKey(key) ? s.getStringData().get(key) : UserResolver.MISSING_KEY;
-        }
-        return UserResolver.decode(s.getData(), key);
+      public Map<String, String> secret(String namespace, String name) {
+        Secret s = read(secrets, namespace, name, () -> client.secrets().inNamespace(namespace).withName(name).get());
+        return s == null ? null : SecretData.decode(s);
       }
 
       @Override
-      public String configMap(String namespace, String name, String key) {
-        ConfigMap c = dir.configMap(namespace, name);
-        if (c == null) {
-          return null;
-        }
-        return c.getData() == null || !c.getData().containsKey(key) ? UserResolver.MISSING_KEY : c.getData().get(key);
+      public Map<String, String> configMap(String namespace, String name) {
+        ConfigMap c = read(configMaps, namespace, name, () -> client.configMaps().inNamespace(namespace).withName(name).get());
+        return c == null ? null : c.getData() == null ? Map.of() : c.getData();
       }
     };
   }
 
-  String hash(SftpUser u, String plain, java.util.function.Supplier<Map<String, String>> existingHashes) {
+  /** A Secret through a cache, as {@link #lookup} reads it (the gateway's host key Secret too). */
+  public Secret secret(SlimStore<Secret> secrets, String namespace, String name) {
+    return read(secrets, namespace, name, () -> client.secrets().inNamespace(namespace).withName(name).get());
+  }
+
+  private static <R extends HasMetadata> R read(SlimStore<R> store, String namespace, String name, Supplier<R> get) {
+    R cached = store == null ? null : store.get(namespace + "/" + name);
+    if (cached != null && !SlimStore.isStub(cached)) {
+      return cached;
+    }
+    R fresh = get.get();
+    if (fresh != null && store != null && cached != null) {
+      store.upgrade(fresh);
+    }
+    return fresh;
+  }
+
+  Map<String, String> namespaceLabels(String ns) {
+    Namespace n = client.namespaces().withName(ns).get();
+    return n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
+  }
+
+  String hash(SftpUser u, String plain, Supplier<Map<String, String>> existingHashes) {
     String key = u.getMetadata().getUid() != null ? u.getMetadata().getUid() : u.getMetadata().getNamespace() + "/" + u.getMetadata().getName();
     String digest = digest(key + "\u0000" + plain);
     // compute() serialises both reconcilers on the same user: one hash per password, never two.
@@ -229,35 +135,6 @@ public class UserDirectory {
       String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
       return new String[] {digest, h};
     })[1];
-  }
-
-  /** name → hash of the users in a rendered Secret (a user shard), to reuse hashes across restarts. */
-  public static Map<String, String> existingHashes(Secret rendered, String file) {
-    Map<String, String> out = new java.util.HashMap<>();
-    if (rendered == null || rendered.getData() == null || !rendered.getData().containsKey(file)) {
-      return out;
-    }
-    try {
-      com.fasterxml.jackson.databind.JsonNode doc = dev.sftp.contract.ContractJson.mapper().readTree(UserResolver.decode(rendered.getData(), file));
-      for (com.fasterxml.jackson.databind.JsonNode u : doc.path("users")) {
-        if (u.hasNonNull("passwordHash")) {
-          out.put(u.path("name").asText(), u.path("passwordHash").asText());
-        }
-      }
-    } catch (Exception e) {
-      // Unreadable: hashes are simply made anew.
-    }
-    return out;
-  }
-
-  /** The hashes of every shard of a gateway. */
-  public Map<String, String> existingHashes(SftpGateway gw) {
-    Map<String, String> out = new java.util.HashMap<>();
-    for (int i = 0; i < dev.sftp.operator.render.Names.USER_SHARDS; i++) {
-      out.putAll(existingHashes(secret(gw.getMetadata().getNamespace(), dev.sftp.operator.render.Names.userShardSecret(gw, i)),
-          dev.sftp.operator.render.Names.userShardFile(i)));
-    }
-    return out;
   }
 
   static String digest(String s) {

@@ -179,7 +179,7 @@ public final class GatewayRender {
     return new SecretBuilder()
         .withMetadata(meta(gw, Names.configSecret(gw), true))
         .withType("Opaque")
-        .withData(Map.of("gateway.json", Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8))))
+        .withData(Map.of(dev.sftp.contract.ConfigDirectory.MAIN_FILE, Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8))))
         .build();
   }
 

@@ -23,6 +23,9 @@ public final class HostKeyMaterial {
   /** One parsed host key. */
   public record ParsedKey(String secretKey, String type, String fingerprint, String publicLine) {}
 
+  /** The data keys of generated host keys. */
+  public static final List<String> GENERATED_FILES = List.of("ssh_host_ecdsa_key", "ssh_host_ed25519_key", "ssh_host_rsa_key");
+
   /** Generates ed25519, ECDSA P-256 and RSA 3072 keys as OpenSSH private key files, by data key. */
   public static Map<String, String> generate() {
     Map<String, String> out = new TreeMap<>();
@@ -87,11 +90,6 @@ public final class HostKeyMaterial {
 
   /** known_hosts lines for a host and port ({@code [host]:port} unless the port is 22). */
   public static String knownHosts(String host, int port, List<ParsedKey> keys) {
-    String h = port == 22 ? host : "[" + host + "]:" + port;
-    StringBuilder sb = new StringBuilder();
-    for (ParsedKey k : keys) {
-      sb.append(h).append(' ').append(k.publicLine()).append('\n');
-    }
-    return sb.toString();
+    return dev.sftp.contract.KnownHosts.lines(host, port, keys.stream().map(ParsedKey::publicLine).toList());
   }
 }

@@ -1,6 +1,7 @@
 package dev.sftp.operator.render;
 
 import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpUser;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -47,11 +48,35 @@ public final class Names {
   public static final int USER_SHARDS = 16;
 
   public static String userShardSecret(SftpGateway gw, int shard) {
-    return gw.getMetadata().getName() + "-users-" + String.format("%02d", shard);
+    return gw.getMetadata().getName() + USER_SHARD_INFIX + String.format("%02d", shard);
   }
 
+  /** The contract file of a user shard Secret (the contract owns the name). */
   public static String userShardFile(int shard) {
-    return "users-" + String.format("%02d", shard) + ".json";
+    return dev.sftp.contract.ConfigDirectory.userListFile(shard);
+  }
+
+  /** Whether a Secret name is one of a gateway's user shards. */
+  public static boolean isUserShardSecret(String gatewayName, String secretName) {
+    return secretName.startsWith(gatewayName + USER_SHARD_INFIX)
+        && secretName.length() == gatewayName.length() + USER_SHARD_INFIX.length() + 2;
+  }
+
+  private static final String USER_SHARD_INFIX = "-users-";
+
+  /** The namespace of the gateway a user names: its own unless spec.gateway.namespace says otherwise. */
+  public static String gatewayNamespace(SftpUser u) {
+    return u.getSpec().gateway.namespace == null ? u.getMetadata().getNamespace() : u.getSpec().gateway.namespace;
+  }
+
+  /** {@code namespace/name} of the gateway a user names, or null when it names none. */
+  public static String gatewayKey(SftpUser u) {
+    return u.getSpec() == null || u.getSpec().gateway == null ? null : gatewayNamespace(u) + "/" + u.getSpec().gateway.name;
+  }
+
+  /** {@code namespace/name} of a gateway. */
+  public static String gatewayKey(SftpGateway gw) {
+    return gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName();
   }
 
   public static String pdb(SftpGateway gw) {

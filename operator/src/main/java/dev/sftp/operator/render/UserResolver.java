@@ -1,7 +1,7 @@
 package dev.sftp.operator.render;
 
+import dev.sftp.contract.ContractJson;
 import dev.sftp.contract.ContractValidator;
-import dev.sftp.contract.PasswordHashes;
 import dev.sftp.contract.PathRule;
 import dev.sftp.contract.Permission;
 import dev.sftp.contract.PublicKeyLine;
@@ -9,11 +9,8 @@ import dev.sftp.contract.UserEntry;
 import dev.sftp.contract.ValidationError;
 import dev.sftp.operator.model.SftpUser;
 import dev.sftp.operator.model.SftpUserSpec;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
+import dev.sftp.operator.status.Reasons;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -21,36 +18,37 @@ import java.util.function.BiFunction;
 
 /**
  * Turns an {@link SftpUser} and what it references into the contract's {@link UserEntry}, or a
- * reason a person can act on. Reads through the given lookups only: no client here.
+ * reason a person can act on. It reads the referenced Secrets and ConfigMaps, then leaves every
+ * rule about the entry to the contract's validator (one set of rules for both sides) and only
+ * says where in the SftpUser the offending value came from. Reads through the given lookup only:
+ * no client here.
  */
 public final class UserResolver {
   public static final String GENERATED_PASSWORD_KEY = "password";
 
   private UserResolver() {}
 
-  /** Reads a key of a Secret or ConfigMap in a namespace; null when the object or key is missing. */
+  /**
+   * Reads referenced objects: their data as text ({@code data} decoded, {@code stringData} of a
+   * Secret not yet stored merged in), or null when the object does not exist.
+   */
   public interface Lookup {
-    /** Decoded value, or null if the object is missing; {@link #MISSING_KEY} if only the key is. */
-    String secret(String namespace, String name, String key);
+    Map<String, String> secret(String namespace, String name);
 
-    String configMap(String namespace, String name, String key);
+    Map<String, String> configMap(String namespace, String name);
   }
-
-  /** Returned by a lookup when the object exists but not the key. */
-  public static final String MISSING_KEY = "\u0000missing-key";
 
   /**
    * The outcome for one user.
    *
-   * @param entry the rendered user, or null when it cannot be served
-   * @param reason CamelCase reason when not served (or when served but disabled/expired)
+   * @param entry the user as the contract holds it, or null when it cannot be rendered
+   * @param reason CamelCase condition reason when {@code entry} is null
    * @param message what to do about it
    * @param fingerprints SHA256 fingerprints of the accepted keys
-   * @param plainPassword the password read from a Secret when it was not a hash (never rendered)
    */
-  public record Resolution(UserEntry entry, String reason, String message, List<String> fingerprints, String plainPassword) {
+  public record Resolution(UserEntry entry, String reason, String message, List<String> fingerprints) {
     static Resolution fail(String reason, String message) {
-      return new Resolution(null, reason, message, List.of(), null);
+      return new Resolution(null, reason, message, List.of());
     }
   }
 
@@ -66,124 +64,121 @@ public final class UserResolver {
     return u.getMetadata().getName() + "-password";
   }
 
+  /** A referenced value: the text, or why it cannot be had. */
+  private record Value(String text, String reason, String message) {}
+
+  private static Value read(Map<String, String> data, String kind, String name, String key, String what, String ns) {
+    String missing = kind.equals("Secret") ? Reasons.SECRET_NOT_FOUND : Reasons.CONFIG_MAP_NOT_FOUND;
+    if (data == null) {
+      return new Value(null, missing, kind + " " + name + " (" + what + ") does not exist in namespace " + ns);
+    }
+    if (!data.containsKey(key)) {
+      return new Value(null, missing, kind + " " + name + " has no key '" + key + "' (" + what + ")");
+    }
+    return new Value(data.get(key), null, null);
+  }
+
   /**
-   * Resolves a user. {@code hasher} turns a plain password into a hash, and may reuse the hash
-   * it made before for the same password (so that an unchanged password causes no churn).
+   * Resolves a user. {@code hasher} turns a plain password into a hash, and may reuse the hash it
+   * made before for the same password (so that an unchanged password causes no churn).
    */
-  public static Resolution resolve(SftpUser u, Lookup lookup, BiFunction<SftpUser, String, String> hasher, Instant now) {
+  public static Resolution resolve(SftpUser u, Lookup lookup, BiFunction<SftpUser, String, String> hasher) {
     SftpUserSpec s = u.getSpec();
     String ns = u.getMetadata().getNamespace();
-    String name = username(u);
-    if (!ContractValidator.USER_NAME.matcher(name).matches()) {
-      return Resolution.fail("InvalidUsername", "login name '" + name + "' is not valid: use lower-case letters, digits, '.', '_' and '-', starting with a letter or '_' (set spec.username)");
-    }
-    // Keys: inline and from an authorized_keys file.
+    // Keys: inline, then from an authorized_keys file.
     List<String> keyLines = new ArrayList<>();
+    List<String> keySources = new ArrayList<>();
     if (s.publicKeys != null) {
-      keyLines.addAll(s.publicKeys);
+      for (int i = 0; i < s.publicKeys.size(); i++) {
+        keyLines.add(s.publicKeys.get(i));
+        keySources.add("spec.publicKeys[" + i + "]");
+      }
     }
     if (s.authorizedKeysFrom != null) {
-      SftpUserSpec.KeyRef ref = s.authorizedKeysFrom.secretKeyRef != null ? s.authorizedKeysFrom.secretKeyRef : s.authorizedKeysFrom.configMapKeyRef;
       boolean secret = s.authorizedKeysFrom.secretKeyRef != null;
-      String file = secret ? lookup.secret(ns, ref.name, ref.key) : lookup.configMap(ns, ref.name, ref.key);
-      String what = (secret ? "Secret " : "ConfigMap ") + ref.name;
-      if (file == null) {
-        return Resolution.fail(secret ? "SecretNotFound" : "ConfigMapNotFound", what + " (spec.authorizedKeysFrom) does not exist in namespace " + ns);
+      SftpUserSpec.KeyRef ref = secret ? s.authorizedKeysFrom.secretKeyRef : s.authorizedKeysFrom.configMapKeyRef;
+      String kind = secret ? "Secret" : "ConfigMap";
+      Value file = read(secret ? lookup.secret(ns, ref.name) : lookup.configMap(ns, ref.name), kind, ref.name, ref.key, "spec.authorizedKeysFrom", ns);
+      if (file.text() == null) {
+        return Resolution.fail(file.reason(), file.message());
       }
-      if (MISSING_KEY.equals(file)) {
-        return Resolution.fail(secret ? "SecretNotFound" : "ConfigMapNotFound", what + " has no key '" + ref.key + "' (spec.authorizedKeysFrom)");
-      }
-      for (String line : file.split("\n")) {
-        String t = line.trim();
+      String[] lines = file.text().split("\n");
+      for (int i = 0; i < lines.length; i++) {
+        String t = lines[i].trim();
         if (!t.isEmpty() && !t.startsWith("#")) {
           keyLines.add(t);
+          keySources.add("line " + (i + 1) + " of " + kind + " " + ref.name + " key '" + ref.key + "'");
         }
       }
     }
-    List<String> fingerprints = new ArrayList<>();
-    for (int i = 0; i < keyLines.size(); i++) {
-      try {
-        fingerprints.add(PublicKeyLine.parse(keyLines.get(i)).sha256Fingerprint());
-      } catch (IllegalArgumentException e) {
-        return Resolution.fail("InvalidPublicKey", "public key " + (i + 1) + " of " + keyLines.size() + " is refused: " + e.getMessage());
-      }
-    }
-    // Password.
+    // Password: a hash is taken as it is, anything else is hashed here.
     String hash = null;
-    String plain = null;
+    String passwordSecret = null;
     if (s.password != null) {
-      String secretName = Boolean.TRUE.equals(s.password.generate) ? generatedPasswordSecret(u) : s.password.secretKeyRef == null ? null : s.password.secretKeyRef.name;
-      String key = Boolean.TRUE.equals(s.password.generate) ? GENERATED_PASSWORD_KEY : s.password.secretKeyRef == null ? null : s.password.secretKeyRef.key;
-      if (secretName != null) {
-        String value = lookup.secret(ns, secretName, key);
-        if (value == null) {
-          return Resolution.fail("SecretNotFound", "Secret " + secretName + " (password) does not exist in namespace " + ns);
+      boolean generated = Boolean.TRUE.equals(s.password.generate);
+      passwordSecret = generated ? generatedPasswordSecret(u) : s.password.secretKeyRef == null ? null : s.password.secretKeyRef.name;
+      String key = generated ? GENERATED_PASSWORD_KEY : s.password.secretKeyRef == null ? null : s.password.secretKeyRef.key;
+      if (passwordSecret != null) {
+        Value v = read(lookup.secret(ns, passwordSecret), "Secret", passwordSecret, key, "password", ns);
+        if (v.text() == null) {
+          return Resolution.fail(v.reason(), v.message());
         }
-        if (MISSING_KEY.equals(value)) {
-          return Resolution.fail("SecretNotFound", "Secret " + secretName + " has no key '" + key + "' (password)");
+        String value = v.text().strip();
+        if (value.isEmpty()) {
+          return Resolution.fail(ValidationError.Reason.INVALID_PASSWORD_HASH.conditionReason(), "the password in Secret " + passwordSecret + " is empty");
         }
-        value = value.strip();
-        if (value.startsWith("$argon2") || value.startsWith("$2")) {
-          String problem = PasswordHashes.problem(value);
-          if (problem != null) {
-            return Resolution.fail("InvalidPassword", "the password in Secret " + secretName + " looks like a hash but " + problem);
-          }
-          hash = value;
-        } else if (value.isEmpty()) {
-          return Resolution.fail("InvalidPassword", "the password in Secret " + secretName + " is empty");
-        } else {
-          plain = value;
-          hash = hasher.apply(u, value);
-        }
-      }
-    }
-    if (hash == null && keyLines.isEmpty()) {
-      return Resolution.fail("NoCredentials", "the user has neither public keys nor a password: set spec.publicKeys, spec.authorizedKeysFrom or spec.password");
-    }
-    String home = home(u);
-    if (!ContractValidator.isSafeRelative(home)) {
-      return Resolution.fail("InvalidHome", "home '" + home + "' must be a relative path on the gateway's volume, without '..'");
-    }
-    if (s.expiresAt != null) {
-      try {
-        Instant.parse(s.expiresAt);
-      } catch (DateTimeParseException e) {
-        return Resolution.fail("InvalidExpiry", "expiresAt '" + s.expiresAt + "' is not an RFC 3339 time such as 2030-01-31T00:00:00Z");
+        hash = looksHashed(value) ? value : hasher.apply(u, value);
       }
     }
     List<Permission> perms = s.permissions == null ? null : s.permissions.stream().map(Permission::fromWire).toList();
     List<PathRule> rules = s.pathRules == null ? null : s.pathRules.stream()
-        .map(r -> new PathRule(r.path, r.permissions.stream().map(Permission::fromWire).toList())).toList();
-    UserEntry entry = new UserEntry(name, hash, keyLines.isEmpty() ? null : List.copyOf(keyLines), home,
+        .map(r -> new PathRule(r.path, r.permissions == null ? null : r.permissions.stream().map(Permission::fromWire).toList())).toList();
+    UserEntry entry = new UserEntry(username(u), hash, keyLines.isEmpty() ? null : List.copyOf(keyLines), home(u),
         Boolean.TRUE.equals(s.disabled), s.expiresAt, s.allowedSourceCidrs, Boolean.TRUE.equals(s.readOnly), perms, rules);
-    List<ValidationError> errors = ContractValidator.validateUser(dev.sftp.contract.ContractJson.mapper().valueToTree(entry), "spec");
+    List<ValidationError> errors = ContractValidator.validateUser(ContractJson.mapper().valueToTree(entry), "$");
     if (!errors.isEmpty()) {
-      return Resolution.fail("InvalidSpec", errors.get(0).toString());
+      ValidationError e = errors.get(0);
+      return Resolution.fail(e.reason().conditionReason(), where(e, keySources, passwordSecret) + ": " + e.message() + hint(e.reason()));
     }
-    String reason = null;
-    String message = null;
-    if (Boolean.TRUE.equals(s.disabled)) {
-      reason = "Disabled";
-      message = "the user is disabled (spec.disabled): logins are refused";
-    } else if (s.expiresAt != null && !now.isBefore(Instant.parse(s.expiresAt))) {
-      reason = "Expired";
-      message = "the user expired at " + s.expiresAt + ": logins are refused; move spec.expiresAt to extend";
-    }
-    return new Resolution(entry, reason, message, fingerprints, plain);
+    List<String> fingerprints = keyLines.stream().map(l -> PublicKeyLine.parse(l).sha256Fingerprint()).toList();
+    return new Resolution(entry, null, null, fingerprints);
   }
 
-  /** Decodes a Secret's base64 value. */
-  public static String decode(Map<String, String> data, String key) {
-    if (data == null || !data.containsKey(key)) {
-      return MISSING_KEY;
-    }
-    return new String(Base64.getDecoder().decode(data.get(key)), StandardCharsets.UTF_8);
+  static boolean looksHashed(String value) {
+    return value.startsWith("$argon2") || value.startsWith("$2");
   }
 
-  /** Namespaces and names a user reads, to find it again when one of them changes. */
+  /** Where in the SftpUser (or what it references) a contract error's value came from. */
+  static String where(ValidationError e, List<String> keySources, String passwordSecret) {
+    String p = e.path();
+    if (p.startsWith("$.authorizedKeys[")) {
+      int i = Integer.parseInt(p.substring("$.authorizedKeys[".length(), p.indexOf(']')));
+      return "public key " + (i + 1) + " of " + keySources.size() + " (" + keySources.get(i) + ") is refused";
+    }
+    return switch (p.indexOf('.', 2) < 0 ? p : p.substring(0, p.indexOf('.', 2))) {
+      case "$.passwordHash" -> "the password in Secret " + passwordSecret + " looks like a hash but";
+      case "$.name" -> "the login name (spec.username, or the SftpUser's name)";
+      case "$.home" -> "spec.home";
+      case "$" -> "spec";
+      default -> "spec." + p.substring(2);
+    };
+  }
+
+  private static String hint(ValidationError.Reason r) {
+    return switch (r) {
+      case NO_CREDENTIALS -> ": set spec.publicKeys, spec.authorizedKeysFrom or spec.password";
+      case INVALID_USERNAME -> " (set spec.username)";
+      default -> "";
+    };
+  }
+
+  /** Names of the Secrets a user reads, to find it again when one of them changes. */
   public static TreeSet<String> referencedSecrets(SftpUser u) {
     TreeSet<String> out = new TreeSet<>();
     SftpUserSpec s = u.getSpec();
+    if (s == null) {
+      return out;
+    }
     if (s.authorizedKeysFrom != null && s.authorizedKeysFrom.secretKeyRef != null) {
       out.add(s.authorizedKeysFrom.secretKeyRef.name);
     }
@@ -195,5 +190,11 @@ public final class UserResolver {
       }
     }
     return out;
+  }
+
+  /** The name of the ConfigMap a user reads its keys from, or null. */
+  public static String referencedConfigMap(SftpUser u) {
+    SftpUserSpec s = u.getSpec();
+    return s == null || s.authorizedKeysFrom == null || s.authorizedKeysFrom.configMapKeyRef == null ? null : s.authorizedKeysFrom.configMapKeyRef.name;
   }
 }

@@ -74,11 +74,12 @@ class RealApiServerIT {
       operatorClient = new KubernetesClientBuilder().withConfig(asOperator).build();
     }
     UserDirectory directory = new UserDirectory(operatorClient);
-    // 1.20 has no policy/v1: its PodDisruptionBudget informer cannot start there, the others can.
+    // 1.20 has no policy/v1: the operator finds out by discovery and starts without that
+    // informer (every informer is mandatory, as in the built operator).
     final KubernetesClient oc = operatorClient;
-    operator = new Operator(o -> o.withKubernetesClient(oc).withStopOnInformerErrorDuringStartup(false).withCloseClientOnStop(false)
+    operator = new Operator(o -> o.withKubernetesClient(oc).withCloseClientOnStop(false)
         .withCacheSyncTimeout(Duration.ofSeconds(15)));
-    operator.register(new SftpGatewayReconciler(oc, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test"));
+    operator.register(new SftpGatewayReconciler(oc, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test", "auto"));
     operator.register(new SftpUserReconciler(oc, directory));
     operator.start();
   }
@@ -104,6 +105,58 @@ class RealApiServerIT {
     r.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace(ns).build());
     r.setAdditionalProperties(new LinkedHashMap<>(Map.of("spec", spec)));
     return r;
+  }
+
+  /**
+   * Kubernetes 1.20 serves no policy/v1: the operator started anyway (every informer mandatory),
+   * and a gateway that would get a PodDisruptionBudget says why it has none.
+   */
+  @Test
+  void onAnApiServerWithoutPolicyV1AGatewayWithReplicasSaysItHasNoDisruptionBudget() {
+    String ns = "pdb-" + RUN;
+    namespace(ns);
+    client.resource(raw(ns, "pair", Map.of("replicas", 2, "storage", Map.of("accessModes", List.of("ReadWriteMany"))))).create();
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> assertThat(client.resources(SftpGateway.class).inNamespace(ns).withName("pair").get()
+        .getStatus().conditions).anySatisfy(c -> {
+          assertThat(c.getType()).isEqualTo("Ready");
+          assertThat(c.getReason()).isEqualTo("DisruptionBudgetUnsupported");
+          assertThat(c.getMessage()).contains("policy/v1");
+        }));
+    assertThat(client.apps().deployments().inNamespace(ns).withName("pair").get().getSpec().getReplicas()).isEqualTo(2);
+  }
+
+  /** A password Secret made before the SftpUser that names it (cached as a stub until then). */
+  @Test
+  void aPasswordSecretMadeBeforeItsUserIsRenderedAndRotated() {
+    String ns = "early-" + RUN;
+    namespace(ns);
+    client.resource(raw(ns, "files", Map.of())).create();
+    client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("pw").endMetadata()
+        .withStringData(Map.of("password", "before the user")).build()).create();
+    await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> true);
+    client.resource(dev.sftp.operator.reconciler.UserFixtures.passwordUser(ns, "carol", "files", "pw")).create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> hashOf(ns, "carol") != null
+        && dev.sftp.contract.PasswordHashes.verify(hashOf(ns, "carol"), "before the user"));
+    client.secrets().inNamespace(ns).withName("pw").edit(s -> {
+      s.setData(null);
+      s.setStringData(Map.of("password", "after a rotation"));
+      return s;
+    });
+    await().atMost(Duration.ofSeconds(60)).until(() -> dev.sftp.contract.PasswordHashes.verify(hashOf(ns, "carol"), "after a rotation"));
+  }
+
+  static String hashOf(String ns, String login) {
+    for (var s : client.secrets().inNamespace(ns).list().getItems()) {
+      if (s.getMetadata().getName().startsWith("files-users-") && s.getData() != null) {
+        var users = dev.sftp.contract.ConfigDirectory.users(dev.sftp.operator.render.SecretData.files(s)).valid();
+        for (var u : users) {
+          if (u.name().equals(login)) {
+            return u.passwordHash();
+          }
+        }
+      }
+    }
+    return null;
   }
 
   @Test

@@ -201,6 +201,27 @@ class SftpGatewayReconcilerIT {
     assertThat(client.secrets().inNamespace(ns).withName("roll-host-keys").get()).isNotNull();
   }
 
+  @Test
+  void replicasOnASharedVolumeGetADisruptionBudgetThatGoesAwayAtOneReplica() {
+    String ns = "pdb";
+    SftpGateway gw = gateway(ns, "pair");
+    gw.getSpec().replicas = 2;
+    gw.getSpec().storage = new SftpGatewaySpec.StorageSpec();
+    gw.getSpec().storage.accessModes = List.of("ReadWriteMany");
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("pair").get() != null);
+    assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("pair").get().getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+      client.resources(SftpGateway.class).inNamespace(ns).withName("pair").edit(g -> {
+        g.getSpec().replicas = 1;
+        g.getMetadata().setGeneration(g.getMetadata().getGeneration() == null ? 2L : g.getMetadata().getGeneration() + 1);
+        return g;
+      });
+      return true;
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("pair").get() == null);
+  }
+
   List<RecordedRequest> drain() throws InterruptedException {
     List<RecordedRequest> out = new ArrayList<>();
     RecordedRequest r;

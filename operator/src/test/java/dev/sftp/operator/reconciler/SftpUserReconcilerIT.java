@@ -93,6 +93,33 @@ class SftpUserReconcilerIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(1).equals(client.resources(SftpGateway.class).inNamespace(ns).withName("files").get().getStatus().users));
   }
 
+  /**
+   * A Secret that exists before any SftpUser names it is cached as a stub (the operator keeps
+   * only referenced Secrets whole): the user that names it later is still rendered with its
+   * password, and a rotation after that is followed.
+   */
+  @Test
+  void aPasswordSecretThatExistedBeforeItsUserIsReadAndFollowed() throws Exception {
+    String ns = "u-early";
+    gateway(ns, "files");
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("early-pw").endMetadata()
+        .withData(Map.of("password", Base64.getEncoder().encodeToString("was here first".getBytes()))).build()).create();
+    // Another Secret of the namespace changes meanwhile: nobody references it, nothing is rendered.
+    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("unrelated").endMetadata()
+        .withData(Map.of("x", "eA==")).build()).create();
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.passwordUser(ns, "early", "files", "early-pw")).create();
+    awaitReason(ns, "early", "Attached");
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "early") != null);
+    assertThat(PasswordHashes.verify(renderedUser(ns, "files", "early").passwordHash(), "was here first")).isTrue();
+    Secret s = client.secrets().inNamespace(ns).withName("early-pw").get();
+    s.setData(Map.of("password", Base64.getEncoder().encodeToString("rotated later".getBytes())));
+    client.secrets().inNamespace(ns).resource(s).update();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      UserEntry e = renderedUser(ns, "files", "early");
+      return e != null && PasswordHashes.verify(e.passwordHash(), "rotated later");
+    });
+  }
+
   @Test
   void aMissingPasswordSecretIsReportedAndAPlainPasswordIsHashedOnceAndRotates() throws Exception {
     String ns = "u-pw";
@@ -160,6 +187,10 @@ class SftpUserReconcilerIT {
     // The older one goes away: the younger takes the login by itself, nothing else touched.
     client.resources(SftpUser.class).inNamespace(ns).withName("first").delete();
     awaitReason(ns, "second", "Attached");
+    // Creation times have one-second resolution and a tie goes to the first name ("first"):
+    // re-create it in a later second, so that it is younger by the clock.
+    String secondCreated = client.resources(SftpUser.class).inNamespace(ns).withName("second").get().getMetadata().getCreationTimestamp();
+    await().atMost(Duration.ofSeconds(5)).until(() -> java.time.Instant.now().isAfter(java.time.Instant.parse(secondCreated).plusSeconds(1)));
     client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "first", "files", KEY)).create();
     awaitReason(ns, "first", "UsernameConflict");
     assertThat(ready(ns, "first").getMessage()).contains(ns + "/second");

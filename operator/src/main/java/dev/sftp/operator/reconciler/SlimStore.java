@@ -1,0 +1,113 @@
+package dev.sftp.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * An informer cache that holds only what the operator reads. Every object loses its {@code
+ * managedFields} and {@code kubectl.kubernetes.io/last-applied-configuration} (together often
+ * larger than the object, and never read here). Objects the operator does not need whole (a
+ * tenant Secret no SftpUser references) are kept as stubs: name, namespace, uid and
+ * resourceVersion, so that the informer still sees every change and a reference made later is
+ * read with one GET ({@link #upgrade}). Without this, the operator held every Secret of the
+ * cluster twice (docs/benchmarks.md, operator memory).
+ */
+public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
+  static final String STUB = "sftp.dev/cache-stub";
+  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+  private final Map<String, R> items = new ConcurrentHashMap<>();
+  private final Predicate<R> whole;
+  private final Function<ObjectMeta, R> stub;
+
+  /**
+   * @param whole which objects to keep whole (the others become stubs); evaluated on each put
+   * @param stub makes an empty object of the type around the given metadata
+   */
+  public SlimStore(Predicate<R> whole, Function<ObjectMeta, R> stub) {
+    this.whole = whole;
+    this.stub = stub;
+  }
+
+  /** A store that keeps every object whole, without managed fields. */
+  public static <R extends HasMetadata> SlimStore<R> whole() {
+    return new SlimStore<>(r -> true, null);
+  }
+
+  @Override
+  public String getKey(R obj) {
+    return Cache.metaNamespaceKeyFunc(obj);
+  }
+
+  @Override
+  public R put(String key, R obj) {
+    return items.put(key, whole.test(obj) ? trim(obj) : stubOf(obj));
+  }
+
+  @Override
+  public R remove(String key) {
+    return items.remove(key);
+  }
+
+  @Override
+  public Stream<String> keySet() {
+    return items.keySet().stream();
+  }
+
+  @Override
+  public Stream<R> values() {
+    return items.values().stream();
+  }
+
+  @Override
+  public int size() {
+    return items.size();
+  }
+
+  @Override
+  public R get(String key) {
+    return items.get(key);
+  }
+
+  /** Whether a cached object is a stub, to be read whole from the API server. */
+  public static boolean isStub(HasMetadata r) {
+    return r.getMetadata().getAnnotations() != null && r.getMetadata().getAnnotations().containsKey(STUB);
+  }
+
+  /**
+   * Replaces a stub by the whole object read from the API server, if the stub still stands for
+   * that version (a newer one from the informer wins). Returns what the cache holds now.
+   */
+  public R upgrade(R full) {
+    return items.computeIfPresent(getKey(full), (k, cur) -> isStub(cur)
+        && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? trim(full) : cur);
+  }
+
+  /** Drops what is never read, in place: the informer hands each object to the store first. */
+  static <R extends HasMetadata> R trim(R obj) {
+    ObjectMeta m = obj.getMetadata();
+    m.setManagedFields(null);
+    if (m.getAnnotations() != null && m.getAnnotations().containsKey(LAST_APPLIED)) {
+      Map<String, String> a = new HashMap<>(m.getAnnotations());
+      a.remove(LAST_APPLIED);
+      m.setAnnotations(a.isEmpty() ? null : a);
+    }
+    return obj;
+  }
+
+  private R stubOf(R obj) {
+    ObjectMeta m = obj.getMetadata();
+    return stub.apply(new ObjectMetaBuilder().withName(m.getName()).withNamespace(m.getNamespace()).withUid(m.getUid())
+        .withResourceVersion(m.getResourceVersion()).withAnnotations(Map.of(STUB, "true")).build());
+  }
+}

@@ -1,0 +1,31 @@
+package dev.sftp.operator.status;
+
+/**
+ * Every condition reason the operator sets that is not a contract rule (those come from {@link
+ * dev.sftp.contract.ValidationError.Reason#conditionReason()}, such as {@code InvalidPublicKey},
+ * {@code InvalidPassword} or {@code UsernameConflict}): one spelling each.
+ */
+public final class Reasons {
+  private Reasons() {}
+
+  // SftpGateway
+  public static final String AVAILABLE = "Available";
+  public static final String HOST_KEY_SECRET_NOT_FOUND = "HostKeySecretNotFound";
+  public static final String HOST_KEY_SECRET_INVALID = "HostKeySecretInvalid";
+  public static final String STORAGE_ACCESS_MODE_INVALID = "StorageAccessModeInvalid";
+  public static final String STORAGE_CLAIM_NOT_FOUND = "StorageClaimNotFound";
+  public static final String STORAGE_CLAIM_PENDING = "StorageClaimPending";
+  public static final String DEPLOYMENT_CREATED = "DeploymentCreated";
+  public static final String DEPLOYMENT_UNAVAILABLE = "DeploymentUnavailable";
+  public static final String DISRUPTION_BUDGET_UNSUPPORTED = "DisruptionBudgetUnsupported";
+  public static final String RECONCILE_ERROR = "ReconcileError";
+
+  // SftpUser
+  public static final String ATTACHED = "Attached";
+  public static final String GATEWAY_NOT_FOUND = "GatewayNotFound";
+  public static final String NAMESPACE_NOT_ALLOWED = "NamespaceNotAllowed";
+  public static final String SECRET_NOT_FOUND = "SecretNotFound";
+  public static final String CONFIG_MAP_NOT_FOUND = "ConfigMapNotFound";
+  public static final String DISABLED = "Disabled";
+  public static final String EXPIRED = "Expired";
+}
