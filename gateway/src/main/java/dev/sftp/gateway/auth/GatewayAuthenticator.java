@@ -1,5 +1,8 @@
 package dev.sftp.gateway.auth;
 
+import dev.sftp.gateway.users.GatewayUser;
+import dev.sftp.gateway.users.UserRegistry;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sftp.contract.PasswordHashes;
 import dev.sftp.gateway.audit.AuditLog;

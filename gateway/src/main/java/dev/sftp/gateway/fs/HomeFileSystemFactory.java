@@ -1,7 +1,7 @@
 package dev.sftp.gateway.fs;
 
-import dev.sftp.gateway.auth.GatewayUser;
-import dev.sftp.gateway.auth.UserRegistry;
+import dev.sftp.gateway.users.GatewayUser;
+import dev.sftp.gateway.users.UserRegistry;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystem;

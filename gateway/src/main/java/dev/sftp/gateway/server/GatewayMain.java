@@ -67,7 +67,7 @@ public class GatewayMain implements QuarkusApplication {
     }
     try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval)) {
       if (local == null && kubeNamespace.isPresent() && userSecrets.isPresent() && !userSecrets.get().isEmpty()) {
-        server.followSecrets(new dev.sftp.gateway.config.SecretWatch.Settings(null, kubeNamespace.get(), userSecrets.get()));
+        server.followSecrets(new dev.sftp.gateway.users.SecretWatch.Settings(null, kubeNamespace.get(), userSecrets.get()));
       }
       try {
         server.start();

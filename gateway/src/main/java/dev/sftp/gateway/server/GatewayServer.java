@@ -8,12 +8,14 @@ import dev.sftp.contract.ServerSettings;
 import dev.sftp.gateway.audit.AuditLog;
 import dev.sftp.gateway.audit.AuditSftpListener;
 import dev.sftp.gateway.auth.GatewayAuthenticator;
-import dev.sftp.gateway.auth.UserRegistry;
+import dev.sftp.gateway.users.UserRegistry;
+import dev.sftp.gateway.users.UserReload;
 import dev.sftp.gateway.config.HostKeys;
-import dev.sftp.gateway.config.SecretWatch;
+import dev.sftp.gateway.users.SecretWatch;
 import dev.sftp.gateway.config.HostKeys.HostKey;
 import dev.sftp.gateway.fs.ConfinedFileSystemAccessor;
 import dev.sftp.gateway.fs.HomeFileSystemFactory;
+import dev.sftp.gateway.sftp.GatewaySftpSubsystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +26,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import org.apache.sshd.common.NamedFactory;
@@ -57,7 +56,7 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 public class GatewayServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
   /** MINA's key (SftpFileSystemAccessor.closeFile) for fsync on close; its default is true. */
-  private static final String FSYNC_ON_CLOSE = "sftp-auto-fsync-on-close";
+  private static final String FSYNC_ON_CLOSE = org.apache.sshd.sftp.server.SftpFileSystemAccessor.PROP_AUTO_SYNC_FILE_ON_CLOSE;
 
   /**
    * Local replacements for what the document says about this machine: where to listen, and where
@@ -81,11 +80,8 @@ public class GatewayServer implements AutoCloseable {
   private ServerSettings settings;
   private Path dataRoot;
   private List<HostKey> hostKeys = List.of();
-  private String digest;
-  private ScheduledExecutorService reloader;
+  private UserReload reload;
   private SecretWatch.Settings watchSettings;
-  /** Read by the reload thread; set once by {@link #start}. */
-  private volatile SecretWatch watch;
 
   public GatewayServer(Path configDir, Overrides overrides, Duration reloadInterval) {
     this.configDir = configDir.toAbsolutePath();
@@ -110,7 +106,6 @@ public class GatewayServer implements AutoCloseable {
   public synchronized void start() throws ContractException, IOException {
     ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir);
     settings = loaded.server();
-    digest = loaded.digest();
     dataRoot = overrides.dataRoot() != null ? overrides.dataRoot().toAbsolutePath().normalize() : configDir.resolve(settings.dataRootOrDefault()).normalize();
     Files.createDirectories(dataRoot);
     hostKeys = HostKeys.load(configDir, settings.hostKeysOrDefault());
@@ -166,64 +161,29 @@ public class GatewayServer implements AutoCloseable {
     sshd.start();
     LOG.info("SFTP gateway listening on " + sshd.getHost() + ":" + port() + " with " + registry.all().size() + " users");
 
-    if (!reloadInterval.isZero() || watchSettings != null) {
-      reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "config-reload");
-        t.setDaemon(true);
-        return t;
-      });
-    }
-    if (!reloadInterval.isZero()) {
-      long ms = reloadInterval.toMillis();
-      reloader.scheduleWithFixedDelay(this::reloadQuietly, ms, ms, TimeUnit.MILLISECONDS);
-    }
-    if (watchSettings != null) {
-      ScheduledExecutorService r = reloader;
-      watch = new SecretWatch(watchSettings.client(), watchSettings.namespace(), watchSettings.secrets(), () -> {
-        if (!r.isShutdown()) {
-          r.execute(this::reloadQuietly);
-        }
-      });
-      // The watch may have listed everything before the field above was set: look once now.
-      r.execute(this::reloadQuietly);
-    }
+    reload = new UserReload(configDir, dataRoot, loaded, registry, this::endSessionsOf);
+    reload.start(reloadInterval, watchSettings);
   }
 
   /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
-  public synchronized boolean reload() throws ContractException {
-    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir, watch == null ? null : watch.snapshot());
-    if (loaded.digest().equals(digest)) {
-      return false;
-    }
-    digest = loaded.digest();
-    if (!loaded.server().equals(settings)) {
-      LOG.warning("server settings changed in " + configDir + "; they take effect at the next restart (users are reloaded now)");
-    }
-    Set<String> changed = registry.replace(dataRoot, loaded.users(), loaded.userErrors());
+  public boolean reload() throws ContractException {
+    return reload.reload();
+  }
+
+  private void endSessionsOf(Set<String> users) {
     for (AbstractSession s : sshd.getActiveSessions()) {
       String u = s.getUsername();
-      if (u != null && s.isAuthenticated() && changed.contains(u)) {
+      if (u != null && s.isAuthenticated() && users.contains(u)) {
         ObjectNode e = AuditLog.event("session.terminated", s);
         e.put("reason", registry.get(u) == null ? "user removed or invalid" : "user changed");
         AuditLog.emit(e);
         s.close(true);
       }
     }
-    return true;
-  }
-
-  private void reloadQuietly() {
-    try {
-      reload();
-    } catch (ContractException e) {
-      LOG.warning("configuration not reloaded, keeping the current users: " + e.getMessage());
-    } catch (RuntimeException e) {
-      LOG.warning("configuration not reloaded: " + e);
-    }
   }
 
   /** The SFTP subsystem factory (tests add listeners to it). */
-  SftpSubsystemFactory sftpFactory() {
+  public SftpSubsystemFactory sftpFactory() {
     return sftp;
   }
 
@@ -251,11 +211,8 @@ public class GatewayServer implements AutoCloseable {
 
   @Override
   public synchronized void close() throws IOException {
-    if (reloader != null) {
-      reloader.shutdownNow();
-    }
-    if (watch != null) {
-      watch.close();
+    if (reload != null) {
+      reload.close();
     }
     if (sshd != null) {
       sshd.stop(true);

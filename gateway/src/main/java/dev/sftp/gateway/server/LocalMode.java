@@ -1,6 +1,8 @@
 package dev.sftp.gateway.server;
 
+import dev.sftp.contract.ConfigDirectory;
 import dev.sftp.contract.ContractJson;
+import dev.sftp.contract.KnownHosts;
 import dev.sftp.contract.GatewayConfig;
 import dev.sftp.contract.PasswordHashes;
 import dev.sftp.contract.ServerSettings;
@@ -12,11 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.config.keys.PublicKeyEntry;
 
 /**
  * Prepares a self-contained local gateway folder: host keys generated once and kept, a demo user
@@ -60,7 +60,7 @@ public final class LocalMode {
       sb.append("  sftp -P ").append(p).append(" -o UserKnownHostsFile=").append(kh).append(' ').append(USER).append("@127.0.0.1\n");
       sb.append("or with the demo key:\n");
       sb.append("  sftp -P ").append(p).append(" -o UserKnownHostsFile=").append(kh).append(" -i ").append(clientKey).append(' ').append(USER).append("@127.0.0.1\n");
-      sb.append("\nStop with Ctrl+C. Users are reloaded from ").append(configDir.resolve("gateway.json")).append(" when it changes.\n");
+      sb.append("\nStop with Ctrl+C. Users are reloaded from ").append(configDir.resolve(ConfigDirectory.MAIN_FILE)).append(" when it changes.\n");
       return sb.toString();
     }
   }
@@ -82,7 +82,7 @@ public final class LocalMode {
     if (Files.exists(pwFile)) {
       password = Files.readString(pwFile).trim();
     } else {
-      password = randomPassword();
+      password = PasswordHashes.randomPassword(16);
       Files.createFile(pwFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(pwFile, password + "\n");
     }
@@ -105,25 +105,12 @@ public final class LocalMode {
 
     ServerSettings server = new ServerSettings("127.0.0.1", opts.port(), keyFiles, "../data", "SFTP gateway (local mode)", null, null, null, null, null, null, null);
     UserEntry demo = UserEntry.of(USER, PasswordHashes.hashArgon2id(password), List.of(clientPub));
-    Files.writeString(config.resolve("gateway.json"), ContractJson.write(GatewayConfig.of(server, List.of(demo))));
+    Files.writeString(config.resolve(ConfigDirectory.MAIN_FILE), ContractJson.write(GatewayConfig.of(server, List.of(demo))));
 
     // known_hosts so that StrictHostKeyChecking works without a prompt.
-    StringBuilder kh = new StringBuilder();
-    for (HostKey k : HostKeys.load(config, keyFiles)) {
-      String host = opts.port() == 22 ? "127.0.0.1" : "[127.0.0.1]:" + opts.port();
-      kh.append(host).append(' ').append(PublicKeyEntry.toString(k.publicKey())).append('\n');
-    }
-    Files.writeString(dir.resolve("known_hosts"), kh.toString());
+    List<String> publicKeys = HostKeys.load(config, keyFiles).stream().map(HostKey::publicKeyLine).toList();
+    Files.writeString(dir.resolve("known_hosts"), KnownHosts.lines("127.0.0.1", opts.port(), publicKeys));
     return new Prepared(dir, config, data, password, clientKey, opts.port());
   }
 
-  private static String randomPassword() {
-    String alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    SecureRandom r = new SecureRandom();
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 16; i++) {
-      sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
-    }
-    return sb.toString();
-  }
 }

@@ -1,20 +1,15 @@
-package dev.sftp.gateway.server;
+package dev.sftp.gateway.sftp;
 
+import dev.sftp.gateway.fs.RequestMemory;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileStore;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntUnaryOperator;
-import dev.sftp.gateway.fs.RequestMemory;
-import org.apache.sshd.common.PropertyResolver;
-import org.apache.sshd.common.channel.BufferedIoOutputStream;
-import org.apache.sshd.common.channel.exception.SshChannelBufferedOutputException;
 import org.apache.sshd.common.io.IoOutputStream;
 import org.apache.sshd.common.util.ValidateUtils;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -34,20 +29,28 @@ import org.apache.sshd.sftp.server.SftpSubsystemConfigurator;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 
 /**
- * MINA's SFTP subsystem plus what OpenSSH clients expect and MINA's server lacks: {@code
- * statvfs@openssh.com} and {@code fstatvfs@openssh.com} ({@code df} in {@code sftp}). The hard
- * link extension is not advertised, since hard links are refused.
+ * MINA's SFTP subsystem, extended where MINA lets a subclass in:
+ *
+ * <ul>
+ *   <li>protocol: {@code statvfs@openssh.com} and {@code fstatvfs@openssh.com} ({@link Statvfs},
+ *       {@code df} in {@code sftp}); the hard link extension is not advertised, since hard links
+ *       are refused; the end of a file is answered without building a stack trace;
+ *   <li>performance machinery, each piece in its own class with the benchmark line it serves:
+ *       short requests run on the I/O thread that read them ({@link #data}, {@link InlineSlots}:
+ *       the many-small-files lines), replies sent together ({@link ReplyBatch}: the many-small-files
+ *       and lftp lines), and back-pressure that wakes a writer at half the limit ({@link SftpOut}:
+ *       the bulk downloads).
+ * </ul>
+ *
+ * <p>It reaches MINA's protected request queue, buffer and output stream, which is what a subclass
+ * of {@link SftpSubsystem} is given; the SFTP request handling itself stays MINA's.
  */
 public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory.Holder {
-  static final String STATVFS = "statvfs@openssh.com";
-  static final String FSTATVFS = "fstatvfs@openssh.com";
-  private static final long ST_NOSUID = 0x2;
-  /** At most this many reply bytes are held back to be sent with the next ones. */
-  static final int MAX_HELD_BYTES = Integer.getInteger("gateway.sftp.coalesce-bytes", 256 * 1024);
+  static final String STATVFS = Statvfs.STATVFS;
+  static final String FSTATVFS = Statvfs.FSTATVFS;
 
   /** Replies not sent yet: more requests were queued when they were made (see {@link #send}). */
-  private final List<Buffer> held = new ArrayList<>();
-  private int heldBytes;
+  private final ReplyBatch held = new ReplyBatch();
 
   /**
    * Whether requests may run on the I/O thread that read them (see {@link #data}); {@code
@@ -207,31 +210,6 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     }
   }
 
-  /** How many I/O threads may run SFTP requests at once: all of them but one. */
-  static final class InlineSlots {
-    private final int max;
-    private final AtomicInteger used = new AtomicInteger();
-
-    InlineSlots(int max) {
-      this.max = max;
-    }
-
-    boolean tryAcquire() {
-      int n;
-      do {
-        n = used.get();
-        if (n >= max) {
-          return false;
-        }
-      } while (!used.compareAndSet(n, n + 1));
-      return true;
-    }
-
-    void release() {
-      used.decrementAndGet();
-    }
-  }
-
   @Override
   public void setIoOutputStream(IoOutputStream stream) {
     ChannelSession channel = getServerChannelSession();
@@ -239,167 +217,28 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   }
 
   /**
-   * MINA's buffered SFTP output, except that a write made inline never waits for space, and a
-   * writer that waits for space is woken when half the limit is free rather than whenever a packet
-   * went out.
-   *
-   * <p>In a bulk download the channel's thread fills the limit and the I/O thread drains it one SSH
-   * packet at a time; MINA wakes the waiting thread at every packet, which writes one more packet's
-   * worth and sleeps again: a wake-up and two context switches per 32 KiB, about 14% of the
-   * gateway's CPU in an AES-CTR download profile. Woken at half, the thread writes several packets'
-   * worth in one go, while the packets still queued keep the I/O thread busy.
-   */
-  static final class SftpOut extends BufferedIoOutputStream {
-    boolean inline;
-    /** The writer waits on this, not on MINA's monitor, which is notified at every packet. */
-    private final Object space = new Object();
-    private volatile boolean waiting;
-
-    SftpOut(long channelId, IoOutputStream out, PropertyResolver resolver) {
-      super("sftp-out@" + channelId, channelId, out, resolver);
-    }
-
-    int pending() {
-      return pendingBytesCount.get();
-    }
-
-    /** The pending bytes at or below which a waiting writer is woken. */
-    int lowWater() {
-      return maxPendingBytesCount / 2;
-    }
-
-    @Override
-    protected void waitForAvailableWriteSpace(int required) throws IOException {
-      if (inline) {
-        reserve(required);
-        return;
-      }
-      long deadline = System.nanoTime() + maxWaitForPendingWrites.toNanos();
-      synchronized (space) {
-        try {
-          while (true) {
-            waiting = true; // before reading the count: see wakeWriter
-            int pending = pendingBytesCount.get();
-            if (pending <= 0 || pending + required <= maxPendingBytesCount || pendingException.get() != null) {
-              break;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-              throw failWith(new SshChannelBufferedOutputException(channelId,
-                  "Max. pending write timeout expired after " + writtenBytesCount + " bytes"));
-            }
-            try {
-              space.wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw failWith(new SshChannelBufferedOutputException(channelId,
-                  "Waiting for pending writes interrupted after " + writtenBytesCount + " bytes"));
-            }
-          }
-        } finally {
-          waiting = false;
-        }
-      }
-      reserve(required);
-    }
-
-    private IOException failWith(SshChannelBufferedOutputException e) {
-      pendingException.compareAndSet(null, e);
-      return pendingException.get();
-    }
-
-    private void reserve(int required) throws IOException {
-      synchronized (pendingBytesCount) { // as MINA's does once there is space
-        IOException failed = pendingException.get();
-        if (failed != null) {
-          throw failed;
-        }
-        pendingBytesCount.addAndGet(required);
-      }
-    }
-
-    /**
-     * MINA calls this after a write finished and its bytes left the count (or failed), before it
-     * starts the next: the moment to wake a waiting writer, if the count is low enough or the
-     * stream failed.
-     */
-    @Override
-    protected void startWriting() throws IOException {
-      wakeWriter();
-      super.startWriting();
-    }
-
-    /**
-     * The count went down before this reads {@code waiting}, and the writer sets {@code waiting}
-     * before it reads the count: either it sees the lower count, or this sees it waiting (and the
-     * writer holds {@code space} from its check until it waits, so the notify is not lost).
-     */
-    private void wakeWriter() {
-      if (waiting && (pendingBytesCount.get() <= lowWater() || pendingException.get() != null)) {
-        synchronized (space) {
-          space.notifyAll();
-        }
-      }
-    }
-  }
-
-  /**
-   * Sends replies together while the client has more requests queued: a client that pipelines
-   * (a WRITE and its CLOSE, a file's READs, lftp's sixteen reads in flight) gets them in as few
-   * SSH packets and socket writes as the size allows, the way OpenSSH's sftp-server fills its
-   * output buffer. A reply waits only while this thread has another request to process, and
-   * never for more than {@link #MAX_HELD_BYTES} bytes.
+   * Sends replies together while the client has more requests queued ({@link ReplyBatch}): a
+   * reply waits only while this thread has another request to process, and never for more than
+   * {@link ReplyBatch#MAX_HELD_BYTES} bytes.
    */
   @Override
   protected void send(Buffer reply) throws IOException {
     BufferUtils.updateLengthPlaceholder(reply, 0);
-    if (heldBytes + reply.available() > MAX_HELD_BYTES) {
+    if (held.wouldOverflow(reply)) {
       sendHeld(); // what was held goes first
     }
     held.add(reply);
-    heldBytes += reply.available();
     Buffer next = requests.peek();
-    // Past half the limit another reply would rarely fit: send (a big READ reply at once).
-    if (!inlineMore && (next == null || next == CLOSE) || heldBytes > MAX_HELD_BYTES / 2) {
-      sendHeld();
+    if (!inlineMore && (next == null || next == CLOSE) || held.pastHalf()) {
+      sendHeld(); // a big READ reply goes at once
     }
   }
 
   private void sendHeld() throws IOException {
-    if (held.isEmpty()) {
-      return;
+    Buffer all = held.take();
+    if (all != null) {
+      ReplyBatch.writeInPackets(out, all, getServerChannelSession().getRemoteWindow().getPacketSize());
     }
-    Buffer all;
-    if (held.size() == 1) {
-      all = held.get(0);
-    } else {
-      all = new ByteArrayBuffer(heldBytes, false);
-      for (Buffer b : held) {
-        all.putBuffer(b);
-      }
-    }
-    held.clear();
-    heldBytes = 0;
-    writeInPackets(all);
-  }
-
-  /**
-   * Writes {@code data} in slices of at most one SSH packet's payload, each a view of the same
-   * array. Given more than a packet, MINA's channel stream first copies the whole buffer (in case
-   * the caller reuses it; these replies are never reused) and then copies each packet out of the
-   * copy: a download allocated three bytes per byte sent, and G1 collected that much more often.
-   */
-  private void writeInPackets(Buffer data) throws IOException {
-    long max = getServerChannelSession().getRemoteWindow().getPacketSize();
-    int packet = (int) Math.min(Integer.MAX_VALUE, Math.max(1024, max)); // a sane size if odd
-    int off = data.rpos();
-    int left = data.available();
-    while (left > packet) {
-      out.writeBuffer(new ByteArrayBuffer(data.array(), off, packet));
-      off += packet;
-      left -= packet;
-    }
-    out.writeBuffer(off == data.rpos() ? data : new ByteArrayBuffer(data.array(), off, left));
   }
 
   /** Called on the way out of the request loop, however it ends: nothing held is lost. */
@@ -521,22 +360,9 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   }
 
   private void statvfs(Buffer buffer, int id, Path path) throws IOException {
-    FileStore store = Files.getFileStore(path);
-    long bsize = Math.max(1, store.getBlockSize());
     Buffer reply = prepareReply(buffer);
-    reply.putByte((byte) SftpConstants.SSH_FXP_EXTENDED_REPLY);
-    reply.putInt(id);
-    reply.putLong(bsize); // f_bsize
-    reply.putLong(bsize); // f_frsize
-    reply.putLong(store.getTotalSpace() / bsize); // f_blocks
-    reply.putLong(store.getUnallocatedSpace() / bsize); // f_bfree
-    reply.putLong(store.getUsableSpace() / bsize); // f_bavail
-    reply.putLong(0); // f_files: not known through NIO
-    reply.putLong(0); // f_ffree
-    reply.putLong(0); // f_favail
-    reply.putLong(0); // f_fsid
-    reply.putLong(ST_NOSUID | (store.isReadOnly() ? 0x1 : 0)); // f_flag
-    reply.putLong(255); // f_namemax
+    Statvfs.reply(reply, id, path);
     send(reply);
   }
+
 }

@@ -1,8 +1,9 @@
-package dev.sftp.gateway.auth;
+package dev.sftp.gateway.users;
 
 import dev.sftp.contract.Cidr;
 import dev.sftp.contract.Permission;
 import dev.sftp.contract.PathRule;
+import dev.sftp.contract.UserEntry;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.security.PublicKey;
@@ -40,11 +41,14 @@ public record GatewayUser(
 
   /** Why a login must be refused now whatever the credential, or null. */
   public String refusal(InetAddress client, Instant now) {
-    if (disabled) {
-      return "user disabled";
-    }
-    if (expiresAt != null && !now.isBefore(expiresAt)) {
-      return "user expired";
+    switch (UserEntry.standing(disabled, expiresAt, now)) {
+      case DISABLED -> {
+        return "user disabled";
+      }
+      case EXPIRED -> {
+        return "user expired";
+      }
+      case ACTIVE -> { }
     }
     if (!allowedSources.isEmpty() && (client == null || allowedSources.stream().noneMatch(c -> c.contains(client)))) {
       return "source address not allowed";

@@ -1,4 +1,4 @@
-package dev.sftp.gateway.config;
+package dev.sftp.gateway.users;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;

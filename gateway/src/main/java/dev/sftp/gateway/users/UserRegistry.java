@@ -1,16 +1,14 @@
-package dev.sftp.gateway.auth;
+package dev.sftp.gateway.users;
 
 import dev.sftp.contract.Cidr;
 import dev.sftp.contract.ContractJson;
 import dev.sftp.contract.Permission;
-import dev.sftp.contract.PublicKeyLine;
 import dev.sftp.contract.UserEntry;
 import dev.sftp.contract.ValidationError;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.PublicKey;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -69,19 +67,18 @@ public class UserRegistry {
     return changed;
   }
 
+  /**
+   * Makes a validated entry ready for logins. The contract's validator has checked every rule
+   * (key types and sizes, ranges, homes) when the entry was loaded: this only converts. What
+   * remains here is what only the gateway can judge: a key MINA cannot load, and a home that
+   * leaves this gateway's data root once resolved on this machine (defence in depth).
+   */
   static GatewayUser compile(Path dataRoot, UserEntry e) {
     List<PublicKey> keys = new ArrayList<>();
     List<String> lines = e.authorizedKeys() == null ? List.of() : e.authorizedKeys();
     for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i);
       try {
-        PublicKeyLine.parse(line);
-        PublicKey k = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line.trim())
-            .resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
-        if (k instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < PublicKeyLine.MIN_RSA_BITS) {
-          throw new IllegalArgumentException("RSA key shorter than " + PublicKeyLine.MIN_RSA_BITS + " bits");
-        }
-        keys.add(k);
+        keys.add(AuthorizedKeyEntry.parseAuthorizedKeyEntry(lines.get(i).trim()).resolvePublicKey(null, PublicKeyEntryResolver.FAILING));
       } catch (Exception ex) {
         throw new IllegalArgumentException("authorizedKeys[" + i + "]: " + ex.getMessage());
       }

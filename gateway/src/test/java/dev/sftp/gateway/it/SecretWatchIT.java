@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sftp.contract.ContractJson;
 import dev.sftp.contract.UserEntry;
 import dev.sftp.contract.UserList;
-import dev.sftp.gateway.config.SecretWatch;
+import dev.sftp.gateway.users.SecretWatch;
 import dev.sftp.gateway.support.Clients;
 import dev.sftp.gateway.support.Clients.Login;
 import dev.sftp.gateway.support.Keys;

@@ -1,4 +1,4 @@
-package dev.sftp.gateway.server;
+package dev.sftp.gateway.sftp;
 
 import static dev.sftp.gateway.support.RawSftp.reply;
 import static dev.sftp.gateway.support.RawSftp.request;

@@ -1,4 +1,4 @@
-package dev.sftp.gateway.server;
+package dev.sftp.gateway.sftp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -47,7 +47,7 @@ class SftpOutTest {
   }
 
   ManualOut channel;
-  GatewaySftpSubsystem.SftpOut out;
+  SftpOut out;
   final AtomicInteger written = new AtomicInteger();
   final AtomicReference<Throwable> failed = new AtomicReference<>();
   Thread writer;
@@ -55,7 +55,7 @@ class SftpOutTest {
   @BeforeEach
   void start() {
     channel = new ManualOut();
-    out = new GatewaySftpSubsystem.SftpOut(1, channel, PropertyResolverUtils.toPropertyResolver(Map.of(
+    out = new SftpOut(1, channel, PropertyResolverUtils.toPropertyResolver(Map.of(
         CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_SIZE.getName(), String.valueOf(LIMIT))));
     writer = new Thread(() -> {
       try {

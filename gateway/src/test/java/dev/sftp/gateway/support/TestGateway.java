@@ -59,7 +59,7 @@ public final class TestGateway implements AutoCloseable {
   }
 
   /** As {@link #start(Path, ServerSettings, UserEntry...)}, also following user Secrets through an API. */
-  public static TestGateway start(Path root, ServerSettings settings, dev.sftp.gateway.config.SecretWatch.Settings watch, UserEntry... users) {
+  public static TestGateway start(Path root, ServerSettings settings, dev.sftp.gateway.users.SecretWatch.Settings watch, UserEntry... users) {
     TestGateway gw = new TestGateway(root, settings, List.of(users));
     try {
       Files.createDirectories(gw.configDir.resolve("keys"));

@@ -1,4 +1,4 @@
-package dev.sftp.gateway.auth;
+package dev.sftp.gateway.users;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
