@@ -3,9 +3,6 @@ package dev.sftp.contract;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -19,7 +16,8 @@ import java.util.TreeSet;
 /**
  * The gateway's config directory as the operator lays it out (and as a pod sees its Secrets):
  * {@value #MAIN_FILE} with the server settings and users, optional {@code users-*.json} user lists,
- * host key files beside them.
+ * host key files beside them. Its files' names and their validation; reading them is the
+ * caller's (the gateway's {@code ConfigFiles}), so the contract does no I/O.
  */
 public final class ConfigDirectory {
   public static final String MAIN_FILE = "gateway.json";
@@ -45,28 +43,21 @@ public final class ConfigDirectory {
       ServerSettings server, List<UserEntry> users, List<ValidationError> userErrors, String digest) {}
 
   /**
-   * Reads and validates the directory.
+   * Validates a config directory's files, given as bytes: the gateway reads them from its mounted
+   * volume or through the API, {@code render} from the folder it wrote. No I/O here.
    *
-   * @throws ContractException when {@value #MAIN_FILE} is missing, not JSON or invalid as a whole
+   * @param mainPath where {@value #MAIN_FILE} came from, for messages
+   * @param main its content
+   * @param userLists file name → content of the user lists; names that are not {@code
+   *     users-*.json} are skipped
+   * @throws ContractException when {@value #MAIN_FILE} is not JSON or invalid as a whole
    */
-  public static Loaded load(Path dir) throws ContractException {
-    return load(dir, null);
-  }
-
-  /**
-   * As {@link #load(Path)}, but with the user lists given by file name and content instead of
-   * read from the directory's {@code users-*.json} files (when the gateway follows its Secrets
-   * through the Kubernetes API rather than through the mounted volume).
-   *
-   * @param userLists file name → content, or null to read the directory's files
-   */
-  public static Loaded load(Path dir, Map<String, byte[]> userLists) throws ContractException {
+  public static Loaded parse(String mainPath, byte[] main, Map<String, byte[]> userLists) throws ContractException {
     MessageDigest digest = sha256();
-    Path main = dir.resolve(MAIN_FILE);
-    JsonNode root = readTree(main, digest);
+    JsonNode root = tree(mainPath, main, digest);
     List<ValidationError> docErrors = ContractValidator.validateDocument(root, GatewayConfig.KIND);
     if (!docErrors.isEmpty()) {
-      throw new ContractException(main.toString(), docErrors);
+      throw new ContractException(mainPath, docErrors);
     }
     ServerSettings server;
     try {
@@ -76,11 +67,9 @@ public final class ConfigDirectory {
               ? ContractJson.convert(ContractJson.mapper().createObjectNode(), ServerSettings.class)
               : ContractJson.convert(s, ServerSettings.class);
     } catch (JsonProcessingException e) {
-      throw new ContractException(main.toString(), List.of(new ValidationError("$.server", ValidationError.Reason.INVALID_SERVER_SETTING, e.getOriginalMessage())));
+      throw new ContractException(mainPath, List.of(new ValidationError("$.server", ValidationError.Reason.INVALID_SERVER_SETTING, e.getOriginalMessage())));
     }
-
-    Map<String, byte[]> lists = userLists != null ? new java.util.TreeMap<>(userLists) : readUserLists(dir);
-    Users users = users(root, lists, digest);
+    Users users = users(root, new java.util.TreeMap<>(userLists), digest);
     return new Loaded(server, users.valid(), users.errors(), HexFormat.of().formatHex(digest.digest()));
   }
 
@@ -115,7 +104,7 @@ public final class ConfigDirectory {
       String prefix = list.getKey() + " ";
       JsonNode doc;
       try {
-        doc = parse(list.getKey(), list.getValue(), digest);
+        doc = tree(list.getKey(), list.getValue(), digest);
       } catch (ContractException e) {
         for (ValidationError err : e.errors()) {
           userErrors.add(err.within(prefix, ""));
@@ -172,38 +161,9 @@ public final class ConfigDirectory {
     }
   }
 
-  /** The {@code users-*.json} files of a directory, by file name (unreadable ones left out). */
-  public static Map<String, byte[]> readUserLists(Path dir) {
-    Map<String, byte[]> out = new java.util.TreeMap<>();
-    List<Path> files = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, USER_LIST_PREFIX + "*" + USER_LIST_SUFFIX)) {
-      ds.forEach(files::add);
-    } catch (IOException e) {
-      return out;
-    }
-    for (Path f : files) {
-      try {
-        out.put(f.getFileName().toString(), Files.readAllBytes(f));
-      } catch (IOException e) {
-        // A file that vanished between listing and reading (a volume swap): read it next time.
-        continue;
-      }
-    }
-    return out;
-  }
-
-  private static JsonNode readTree(Path file, MessageDigest digest) throws ContractException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new ContractException(file.toString(), List.of(new ValidationError("$", ValidationError.Reason.INVALID_DOCUMENT, "cannot read the file: " + e)));
-    }
-    return parse(file.toString(), bytes, digest);
-  }
-
-  private static JsonNode parse(String file, byte[] bytes, MessageDigest digest) throws ContractException {
-    digest.update(Path.of(file).getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  private static JsonNode tree(String file, byte[] bytes, MessageDigest digest) throws ContractException {
+    int slash = file.lastIndexOf('/');
+    digest.update(file.substring(slash + 1).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     digest.update(bytes);
     try {
       return ContractJson.mapper().readTree(bytes);

@@ -10,6 +10,7 @@ import dev.sftp.gateway.audit.AuditSftpListener;
 import dev.sftp.gateway.auth.GatewayAuthenticator;
 import dev.sftp.gateway.users.UserRegistry;
 import dev.sftp.gateway.users.UserReload;
+import dev.sftp.gateway.config.ConfigFiles;
 import dev.sftp.gateway.config.HostKeys;
 import dev.sftp.gateway.users.SecretWatch;
 import dev.sftp.gateway.config.HostKeys.HostKey;
@@ -104,7 +105,7 @@ public class GatewayServer implements AutoCloseable {
    * @throws IOException when host keys cannot be read or the port cannot be bound
    */
   public synchronized void start() throws ContractException, IOException {
-    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir);
+    ConfigDirectory.Loaded loaded = ConfigFiles.load(configDir);
     settings = loaded.server();
     dataRoot = overrides.dataRoot() != null ? overrides.dataRoot().toAbsolutePath().normalize() : configDir.resolve(settings.dataRootOrDefault()).normalize();
     Files.createDirectories(dataRoot);

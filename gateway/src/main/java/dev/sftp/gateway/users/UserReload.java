@@ -3,6 +3,7 @@ package dev.sftp.gateway.users;
 import dev.sftp.contract.ConfigDirectory;
 import dev.sftp.contract.ContractException;
 import dev.sftp.contract.ServerSettings;
+import dev.sftp.gateway.config.ConfigFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -73,7 +74,7 @@ public final class UserReload implements AutoCloseable {
   /** Re-reads the users if any file changed; returns whether it did. */
   public synchronized boolean reload() throws ContractException {
     SecretWatch w = watch;
-    ConfigDirectory.Loaded loaded = ConfigDirectory.load(configDir, w == null ? null : w.snapshot());
+    ConfigDirectory.Loaded loaded = ConfigFiles.load(configDir, w == null ? null : w.snapshot());
     if (loaded.digest().equals(digest)) {
       return false;
     }

@@ -150,7 +150,7 @@ class ConfigIT {
       gw.reloadNow();
       ok(Clients.sftp(gw, Login.key("sharded", "ecdsa"), "pwd"));
       ok(Clients.sftp(gw, Login.key("main", "ed25519"), "pwd"));
-      ConfigDirectory.Loaded loaded = ConfigDirectory.load(gw.configDir);
+      ConfigDirectory.Loaded loaded = dev.sftp.gateway.config.ConfigFiles.load(gw.configDir);
       assertThat(loaded.userErrors()).anySatisfy(e -> assertThat(e.path()).startsWith("users-0002.json $.users[0]"));
     }
   }
