@@ -163,13 +163,13 @@ public final class Render {
     };
     // Hashes rendered before, read back the way the operator reads its shards: an unchanged
     // password keeps its hash, so the files do not change on every run.
-    Map<String, String> existing = SecretData.renderedHashes(dev.sftp.contract.ConfigDirectory.readUserLists(out));
+    Map<String, String> existing = SecretData.renderedHashes(userLists(out));
     java.util.function.BiFunction<SftpUser, String, String> hasher = (u, plain) -> {
       String h = existing.get(UserResolver.username(u));
       return h != null && dev.sftp.contract.PasswordHashes.verify(h, plain) ? h : dev.sftp.contract.PasswordHashes.hashArgon2id(plain);
     };
     // Namespaces have no labels in manifests: namespaceSelector admits nobody here.
-    List<Attachments.Attachment> attachments = Attachments.attach(gw, users, new Attachments.Inputs(lookup, hasher, ns -> Map.of(), java.time.Instant.now()));
+    List<Attachments.Attachment> attachments = Attachments.attach(gw, users, Attachments.Inputs.of(lookup, hasher, ns -> Map.of(), java.time.Instant.now()));
     List<UserEntry> served = Attachments.served(attachments);
     ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(keyData));
     for (Map.Entry<String, String> k : keyData.entrySet()) {
@@ -185,6 +185,18 @@ public final class Render {
       writeData(out, shard);
     }
     return new Result(gw, attachments, parsed, out);
+  }
+
+  /** The user lists rendered into a folder before, by file name. */
+  static Map<String, byte[]> userLists(Path dir) throws IOException {
+    Map<String, byte[]> out = new TreeMap<>();
+    for (int i = 0; i < dev.sftp.operator.render.Names.USER_SHARDS; i++) {
+      Path f = dir.resolve(dev.sftp.operator.render.Names.userShardFile(i));
+      if (Files.exists(f)) {
+        out.put(f.getFileName().toString(), Files.readAllBytes(f));
+      }
+    }
+    return out;
   }
 
   static void writeData(Path dir, Secret s) throws IOException {

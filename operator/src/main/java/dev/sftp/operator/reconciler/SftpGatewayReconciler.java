@@ -10,12 +10,10 @@ import dev.sftp.operator.render.GatewayRender;
 import dev.sftp.operator.render.HostKeyMaterial;
 import dev.sftp.operator.render.HostKeyMaterial.ParsedKey;
 import dev.sftp.operator.render.Names;
-import dev.sftp.operator.render.UserResolver;
 import dev.sftp.operator.status.Conditions;
 import dev.sftp.operator.status.Events;
 import dev.sftp.operator.status.Reasons;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -26,7 +24,6 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
@@ -38,22 +35,17 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * Turns an {@link SftpGateway} into its host key Secret, volume claim, rendered contract Secrets,
  * ServiceAccount, Deployment, Service and PodDisruptionBudget, and reports what it sees. It
- * watches everything it consumes itself: its children, the SftpUsers that name it, and the
- * Secrets and ConfigMaps those users reference (mapped to the gateway through an index of its
- * user cache).
+ * watches everything it consumes itself ({@link GatewayWatches}): its children, the SftpUsers
+ * that name it, and the Secrets and ConfigMaps those users reference.
  *
  * <p>The children are applied in plain steps rather than as JOSDK dependents: the contract step
  * renders 17 Secrets from one resolution of every user, the PodDisruptionBudget and the claim
@@ -64,9 +56,6 @@ import org.jboss.logging.Logger;
 @ControllerConfiguration(name = "sftpgateway")
 public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   private static final Logger LOG = Logger.getLogger(SftpGatewayReconciler.class);
-  static final String MANAGED = "app.kubernetes.io/managed-by=" + Names.MANAGED_BY;
-  static final String BY_SECRET = "secret";
-  static final String BY_CONFIGMAP = "configmap";
 
   private final KubernetesClient client;
   private final Applier applier;
@@ -78,11 +67,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   /** Whether the API server serves policy/v1 (Kubernetes 1.21+); without it, no PDB informer. */
   private volatile boolean disruptionBudgets = true;
 
-  // Caches, set once by prepareEventSources.
-  private InformerEventSource<SftpUser, SftpGateway> users;
-  private final SlimStore<Secret> ownSecrets = SlimStore.whole();
-  private SlimStore<Secret> referencedSecrets;
-  private SlimStore<ConfigMap> referencedConfigMaps;
+  private final GatewayWatches watches = new GatewayWatches();
 
   public SftpGatewayReconciler(KubernetesClient client, UserDirectory directory,
       @ConfigProperty(name = "sftp.operator.server-side-apply", defaultValue = "true") boolean ssa,
@@ -97,98 +82,9 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
 
   @Override
   public List<EventSource<?, SftpGateway>> prepareEventSources(EventSourceContext<SftpGateway> context) {
-    List<EventSource<?, SftpGateway>> sources = new ArrayList<>();
     disruptionBudgets = DisruptionBudgets.enabled(disruptionBudgetsSetting, client);
-    List<Class<? extends HasMetadata>> owned = new ArrayList<>(List.of(Deployment.class, Service.class, PersistentVolumeClaim.class,
-        ServiceAccount.class, Role.class, RoleBinding.class));
-    if (disruptionBudgets) {
-      owned.add(PodDisruptionBudget.class);
-    }
-    for (Class<? extends HasMetadata> type : owned) {
-      sources.add(owned(type, context));
-    }
-    // The operator's own Secrets (host keys it generated, the contract), whole.
-    directory.useOwnSecrets(ownSecrets);
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
-        .withName("own-secrets")
-        .withLabelSelector(MANAGED)
-        .withItemStore(ownSecrets)
-        .withSecondaryToPrimaryMapper(SftpGatewayReconciler::byGatewayLabel)
-        .build(), context));
-    // The SftpUsers that name a gateway, in any namespace; their status is not read here.
-    users = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
-        .withName("users")
-        .withItemStore(SlimStore.whole())
-        .withInformerListLimit(500L)
-        .withOnUpdateFilter((now, before) -> !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
-            || !sameJson(context, now.getSpec(), before.getSpec()))
-        .withSecondaryToPrimaryMapper(u -> {
-          String key = Names.gatewayKey(u);
-          return key == null ? Set.of() : Set.of(new ResourceID(u.getSpec().gateway.name, Names.gatewayNamespace(u)));
-        })
-        .build(), context);
-    users.addIndexers(Map.of(
-        BY_SECRET, u -> UserResolver.referencedSecrets(u).stream().map(n -> u.getMetadata().getNamespace() + "/" + n).toList(),
-        BY_CONFIGMAP, u -> UserResolver.referencedConfigMap(u) == null ? List.of() : List.of(u.getMetadata().getNamespace() + "/" + UserResolver.referencedConfigMap(u))));
-    sources.add(users);
-    // Secrets and ConfigMaps a user (or a gateway's spec.hostKeys) references: a rotation
-    // re-renders the gateways of the users that read it. Held whole only while referenced.
-    referencedSecrets = new SlimStore<>(s -> !usersReferencing(BY_SECRET, s).isEmpty() || !gatewaysReadingHostKeys(context, s).isEmpty(),
-        m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
-        .withName("referenced-secrets")
-        .withItemStore(referencedSecrets)
-        .withInformerListLimit(500L)
-        .withSecondaryToPrimaryMapper(s -> {
-          Set<ResourceID> out = gatewaysOf(usersReferencing(BY_SECRET, s));
-          out.addAll(gatewaysReadingHostKeys(context, s));
-          return out;
-        })
-        .build(), context));
-    referencedConfigMaps = new SlimStore<>(c -> !usersReferencing(BY_CONFIGMAP, c).isEmpty(),
-        m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpGateway.class)
-        .withName("referenced-configmaps")
-        .withItemStore(referencedConfigMaps)
-        .withInformerListLimit(500L)
-        .withSecondaryToPrimaryMapper(c -> gatewaysOf(usersReferencing(BY_CONFIGMAP, c)))
-        .build(), context));
-    return sources;
-  }
-
-  private List<SftpUser> usersReferencing(String index, HasMetadata o) {
-    InformerEventSource<SftpUser, SftpGateway> u = users;
-    return u == null ? List.of() : u.byIndex(index, o.getMetadata().getNamespace() + "/" + o.getMetadata().getName());
-  }
-
-  private static Set<ResourceID> gatewaysOf(List<SftpUser> users) {
-    return users.stream().filter(u -> Names.gatewayKey(u) != null)
-        .map(u -> new ResourceID(u.getSpec().gateway.name, Names.gatewayNamespace(u))).collect(Collectors.toCollection(HashSet::new));
-  }
-
-  private static Set<ResourceID> gatewaysReadingHostKeys(EventSourceContext<SftpGateway> context, HasMetadata s) {
-    return context.getPrimaryCache().list(s.getMetadata().getNamespace())
-        .filter(gw -> gw.getSpec() != null && gw.getSpec().hostKeys != null && s.getMetadata().getName().equals(gw.getSpec().hostKeys.secretName))
-        .map(ResourceID::fromResource).collect(Collectors.toSet());
-  }
-
-  private static Set<ResourceID> byGatewayLabel(HasMetadata r) {
-    String gw = r.getMetadata().getLabels() == null ? null : r.getMetadata().getLabels().get(Names.GATEWAY_LABEL);
-    return gw == null ? Set.of() : Set.of(new ResourceID(gw, r.getMetadata().getNamespace()));
-  }
-
-  static boolean sameJson(EventSourceContext<?> context, Object a, Object b) {
-    var json = context.getClient().getKubernetesSerialization();
-    return Objects.equals(json.convertValue(a, com.fasterxml.jackson.databind.JsonNode.class), json.convertValue(b, com.fasterxml.jackson.databind.JsonNode.class));
-  }
-
-  private static <R extends HasMetadata> InformerEventSource<R, SftpGateway> owned(Class<R> type, EventSourceContext<SftpGateway> context) {
-    return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, SftpGateway.class)
-        .withName(type.getSimpleName().toLowerCase())
-        .withLabelSelector(MANAGED)
-        .withItemStore(SlimStore.whole())
-        .withSecondaryToPrimaryMapper(SftpGatewayReconciler::byGatewayLabel)
-        .build(), context);
+    directory.useOwnSecrets(watches.ownSecrets());
+    return watches.sources(context, disruptionBudgets);
   }
 
   @SuppressWarnings("unchecked")
@@ -199,7 +95,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   }
 
   private Secret ownSecret(String name, String ns) {
-    return ownSecrets.get(ns + "/" + name);
+    return watches.ownSecrets().get(ns + "/" + name);
   }
 
   /** How many reconciliations have started (for tests and diagnostics). */
@@ -227,7 +123,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   private Secret hostKeys(SftpGateway gw, Outcome outcome) {
     String ns = gw.getMetadata().getNamespace();
     boolean named = gw.getSpec().hostKeys != null && gw.getSpec().hostKeys.secretName != null;
-    Secret hostKeys = named ? directory.secret(referencedSecrets, ns, Names.hostKeySecret(gw)) : ownSecret(Names.hostKeySecret(gw), ns);
+    Secret hostKeys = named ? directory.secret(watches.referencedSecrets(), ns, Names.hostKeySecret(gw)) : ownSecret(Names.hostKeySecret(gw), ns);
     if (hostKeys == null && !named) {
       // Not in the cache of labelled Secrets: a GET before generating, so that a Secret that
       // lost its labels is never replaced by new keys.
@@ -279,8 +175,11 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     for (int i = 0; i < Names.USER_SHARDS; i++) {
       currentShards.add(ownSecret(Names.userShardSecret(gw, i), ns));
     }
-    Attachments.Inputs inputs = directory.inputs(referencedSecrets, referencedConfigMaps, gw);
-    List<Attachments.Attachment> attachments = Attachments.attach(gw, ctx.getSecondaryResources(SftpUser.class), inputs);
+    Attachments.Inputs inputs = directory.inputs(watches.referencedSecrets(), watches.referencedConfigMaps(), gw);
+    java.util.Set<SftpUser> candidates = ctx.getSecondaryResources(SftpUser.class);
+    List<Attachments.Attachment> attachments = Attachments.attach(gw, candidates, inputs);
+    directory.retainResolved(gw, candidates.stream().map(u -> u.getMetadata().getUid()).filter(java.util.Objects::nonNull)
+        .collect(java.util.stream.Collectors.toSet()));
     List<UserEntry> served = Attachments.served(attachments);
     outcome.users = served.size();
     outcome.rejected = attachments.size() - served.size();

@@ -29,14 +29,21 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
   private final Map<String, R> items = new ConcurrentHashMap<>();
   private final Predicate<R> whole;
   private final Function<ObjectMeta, R> stub;
+  private final java.util.function.Consumer<R> drop;
 
   /**
    * @param whole which objects to keep whole (the others become stubs); evaluated on each put
    * @param stub makes an empty object of the type around the given metadata
    */
   public SlimStore(Predicate<R> whole, Function<ObjectMeta, R> stub) {
+    this(whole, stub, r -> { });
+  }
+
+  /** As above; {@code drop} removes, in place, more parts that this cache's readers never read. */
+  public SlimStore(Predicate<R> whole, Function<ObjectMeta, R> stub, java.util.function.Consumer<R> drop) {
     this.whole = whole;
     this.stub = stub;
+    this.drop = drop;
   }
 
   /** A store that keeps every object whole, without managed fields. */
@@ -51,7 +58,11 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
 
   @Override
   public R put(String key, R obj) {
-    return items.put(key, whole.test(obj) ? trim(obj) : stubOf(obj));
+    if (whole.test(obj)) {
+      drop.accept(trim(obj));
+      return items.put(key, obj);
+    }
+    return items.put(key, stubOf(obj));
   }
 
   @Override

@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +34,10 @@ public class UserDirectory {
   private final KubernetesClient client;
   /** uid → (digest of the plain password, its hash). */
   private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
+  /** gateway → uid → the user's last resolution and what it was made from. */
+  private final Map<String, Map<String, Resolved>> resolved = new ConcurrentHashMap<>();
+
+  private record Resolved(String stamp, UserResolver.Resolution resolution) {}
 
   /** The gateway reconciler's cache of the operator's own Secrets (the rendered shards). */
   private volatile SlimStore<Secret> ownSecrets;
@@ -81,7 +86,58 @@ public class UserDirectory {
       }
     };
     BiFunction<SftpUser, String, String> hasher = (u, plain) -> hash(u, plain, once);
-    return new Attachments.Inputs(lookup(secrets, configMaps), hasher, this::namespaceLabels, Instant.now());
+    UserResolver.Lookup lookup = lookup(secrets, configMaps);
+    Map<String, Resolved> known = resolved.computeIfAbsent(Names.gatewayKey(gw), k -> new ConcurrentHashMap<>());
+    Function<SftpUser, UserResolver.Resolution> resolver = u -> {
+      String stamp = stamp(u, secrets, configMaps);
+      Resolved r = stamp == null ? null : known.get(u.getMetadata().getUid());
+      if (r != null && r.stamp().equals(stamp)) {
+        return r.resolution();
+      }
+      UserResolver.Resolution fresh = UserResolver.resolve(u, lookup, hasher);
+      if (stamp != null) {
+        known.put(u.getMetadata().getUid(), new Resolved(stamp, fresh));
+      }
+      return fresh;
+    };
+    return new Attachments.Inputs(resolver, this::namespaceLabels, Instant.now());
+  }
+
+  /**
+   * What a user's resolution depends on: the user's and its referenced objects' versions, or
+   * null when a version is unknown (then it is resolved every time). An unchanged user is not
+   * validated again on every pass, which at 10,000 users was most of a pass's time.
+   */
+  private static String stamp(SftpUser u, SlimStore<Secret> secrets, SlimStore<ConfigMap> configMaps) {
+    if (u.getMetadata().getUid() == null || u.getMetadata().getResourceVersion() == null || secrets == null || configMaps == null) {
+      return null;
+    }
+    StringBuilder sb = new StringBuilder(u.getMetadata().getResourceVersion());
+    String ns = u.getMetadata().getNamespace();
+    for (String name : UserResolver.referencedSecrets(u)) {
+      Secret s = secrets.get(ns + "/" + name);
+      if (s == null || SlimStore.isStub(s)) {
+        return null; // read through the API on a miss: no version to trust yet
+      }
+      sb.append('/').append(s.getMetadata().getResourceVersion());
+    }
+    String cm = UserResolver.referencedConfigMap(u);
+    if (cm != null) {
+      ConfigMap c = configMaps.get(ns + "/" + cm);
+      if (c == null || SlimStore.isStub(c)) {
+        return null;
+      }
+      sb.append('|').append(c.getMetadata().getResourceVersion());
+    }
+    return sb.toString();
+  }
+
+  /** Forgets the resolutions of users that no longer name the gateway. */
+  void retainResolved(SftpGateway gw, java.util.Set<String> uids) {
+    Map<String, Resolved> known = resolved.get(Names.gatewayKey(gw));
+    if (known != null) {
+      known.keySet().retainAll(uids);
+    }
   }
 
   /** Reads the caches first; a miss or a stub is read from the API server (and a stub upgraded). */

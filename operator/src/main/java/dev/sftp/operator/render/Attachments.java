@@ -29,13 +29,19 @@ public final class Attachments {
   /**
    * What the decisions read.
    *
-   * @param lookup referenced Secrets and ConfigMaps
-   * @param hasher turns a user's plain password into a hash (and may reuse an earlier one)
+   * @param resolver one user's entry or the reason it has none ({@link UserResolver#resolve}, or
+   *     a cache of it)
    * @param namespaceLabels the labels of a namespace, for {@code spec.users.namespaceSelector}
    * @param now the time disabled and expired users are judged at
    */
-  public record Inputs(UserResolver.Lookup lookup, BiFunction<SftpUser, String, String> hasher,
-      Function<String, Map<String, String>> namespaceLabels, Instant now) {}
+  public record Inputs(Function<SftpUser, UserResolver.Resolution> resolver,
+      Function<String, Map<String, String>> namespaceLabels, Instant now) {
+    /** Resolving every user through a lookup and a hasher. */
+    public static Inputs of(UserResolver.Lookup lookup, BiFunction<SftpUser, String, String> hasher,
+        Function<String, Map<String, String>> namespaceLabels, Instant now) {
+      return new Inputs(u -> UserResolver.resolve(u, lookup, hasher), namespaceLabels, now);
+    }
+  }
 
   /**
    * One user's place on a gateway.
@@ -82,7 +88,7 @@ public final class Attachments {
             + " does not admit users from namespace " + ns + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
         continue;
       }
-      UserResolver.Resolution r = UserResolver.resolve(u, in.lookup(), in.hasher());
+      UserResolver.Resolution r = in.resolver().apply(u);
       if (r.entry() == null) {
         out.add(new Attachment(u, null, r.fingerprints(), r.reason(), r.message()));
         continue;

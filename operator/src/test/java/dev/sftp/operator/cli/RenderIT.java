@@ -19,12 +19,18 @@ import org.junit.jupiter.api.io.TempDir;
 class RenderIT {
   @TempDir Path tmp;
 
+  /** The folder as the gateway reads it: gateway.json and the user lists. */
+  static dev.sftp.contract.ConfigDirectory.Loaded load(Path config) throws Exception {
+    Path main = config.resolve(dev.sftp.contract.ConfigDirectory.MAIN_FILE);
+    return dev.sftp.contract.ConfigDirectory.parse(main.toString(), Files.readAllBytes(main), Render.userLists(config));
+  }
+
   @Test
   void quickstartManifestsBecomeAGatewayThatAcceptsTheirUsers() throws Exception {
     Path config = tmp.resolve("config");
     Render.Result r = Render.render(List.of(Path.of("../examples/quickstart")), config, null);
     assertThat(r.users()).allSatisfy(a -> assertThat(a.reason()).isNull());
-    var loaded = dev.sftp.contract.ConfigDirectory.load(config);
+    var loaded = load(config);
     assertThat(loaded.userErrors()).isEmpty();
     assertThat(loaded.users()).extracting(u -> u.name()).containsExactly("demo", "partner");
     String first = loaded.digest();
@@ -33,7 +39,7 @@ class RenderIT {
     }
     // Rendering again changes nothing: same host keys, same hashes, same bytes.
     Render.render(List.of(Path.of("../examples/quickstart")), config, null);
-    assertThat(dev.sftp.contract.ConfigDirectory.load(config).digest()).isEqualTo(first);
+    assertThat(load(config).digest()).isEqualTo(first);
 
     int port;
     try (ServerSocket s = new ServerSocket(0)) {

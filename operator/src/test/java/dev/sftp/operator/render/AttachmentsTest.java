@@ -41,7 +41,7 @@ class AttachmentsTest {
   };
 
   Attachments.Inputs inputs() {
-    return new Attachments.Inputs(lookup, (u, plain) -> {
+    return Attachments.Inputs.of(lookup, (u, plain) -> {
       hashed.add(plain);
       return "$2y$10$" + "a".repeat(53);
     }, ns -> namespaceLabels.getOrDefault(ns, Map.of()), NOW);

@@ -1,0 +1,85 @@
+package dev.sftp.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sftp.contract.PasswordHashes;
+import dev.sftp.operator.model.SftpGateway;
+import dev.sftp.operator.model.SftpGatewaySpec;
+import dev.sftp.operator.model.SftpUser;
+import dev.sftp.operator.render.Attachments;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** The cache of resolutions: a user is resolved again exactly when it or what it reads changed. */
+class UserDirectoryTest {
+  static final KubernetesClient CLIENT = new KubernetesClientBuilder().build(); // every read here hits the stores
+
+  @AfterAll
+  static void close() {
+    CLIENT.close();
+  }
+
+  final UserDirectory directory = new UserDirectory(CLIENT);
+  final SlimStore<Secret> secrets = SlimStore.whole();
+  final SlimStore<ConfigMap> configMaps = SlimStore.whole();
+  final SftpGateway gw = gateway();
+
+  static SftpGateway gateway() {
+    SftpGateway gw = new SftpGateway();
+    gw.setMetadata(new ObjectMetaBuilder().withName("files").withNamespace("t").build());
+    gw.setSpec(new SftpGatewaySpec());
+    return gw;
+  }
+
+  void password(String rv, String value) {
+    secrets.put("t/pw", new SecretBuilder().withNewMetadata().withName("pw").withNamespace("t").withResourceVersion(rv).endMetadata()
+        .withData(Map.of("password", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))).build());
+  }
+
+  String renderedHash(SftpUser u) {
+    directory.useOwnSecrets(SlimStore.whole()); // no rendered shards yet
+    List<Attachments.Attachment> a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw));
+    return a.get(0).entry().passwordHash();
+  }
+
+  @Test
+  void anUnchangedUserIsNotResolvedAgainAndAChangedSecretIs() {
+    SftpUser u = UserFixtures.passwordUser("t", "ann", "files", "pw");
+    u.getMetadata().setUid("uid-ann");
+    u.getMetadata().setResourceVersion("10");
+    password("1", "first");
+    String h1 = renderedHash(u);
+    assertThat(PasswordHashes.verify(h1, "first")).isTrue();
+    // Same versions: the cached resolution, even though the data under it was swapped.
+    password("1", "second");
+    assertThat(renderedHash(u)).isEqualTo(h1);
+    // The Secret's version moves: resolved again.
+    password("2", "second");
+    assertThat(PasswordHashes.verify(renderedHash(u), "second")).isTrue();
+    // The user's own version moves (a spec edit): resolved again.
+    u.getSpec().home = "t/elsewhere";
+    u.getMetadata().setResourceVersion("11");
+    List<Attachments.Attachment> a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw));
+    assertThat(a.get(0).entry().home()).isEqualTo("t/elsewhere");
+  }
+
+  @Test
+  void usersWithoutVersionsAreResolvedEveryTime() {
+    SftpUser u = UserFixtures.passwordUser("t", "bob", "files", "pw");
+    password("1", "first");
+    String h1 = renderedHash(u);
+    password("1", "second");
+    assertThat(PasswordHashes.verify(renderedHash(u), "second")).isTrue();
+    assertThat(h1).isNotNull();
+  }
+}
