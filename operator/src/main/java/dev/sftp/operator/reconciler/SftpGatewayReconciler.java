@@ -183,6 +183,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     List<UserEntry> served = Attachments.served(attachments);
     outcome.users = served.size();
     outcome.rejected = attachments.size() - served.size();
+    outcome.hashing = attachments.stream().anyMatch(a -> Reasons.PASSWORD_HASHING.equals(a.reason()));
     applier.apply(GatewayRender.configSecret(gw, server, List.of()), ownSecret(Names.configSecret(gw), ns));
     List<Secret> shards = GatewayRender.userShards(gw, served);
     for (int i = 0; i < shards.size(); i++) {
@@ -251,6 +252,8 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     Integer users;
     Integer rejected;
     List<ParsedKey> keys;
+    /** Some user's password is being hashed: render again shortly. */
+    boolean hashing;
 
     void fail(String r, String m, boolean stall) {
       if (reason == null) {
@@ -293,12 +296,15 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     if (outcome.reason != null && !outcome.reason.equals(Conditions.reason(old == null ? null : old.conditions, Conditions.READY))) {
       Events.warning(client, gw, outcome.reason, outcome.message);
     }
+    UpdateControl<SftpGateway> control;
     if (old != null && sameStatus(old, st)) {
-      return UpdateControl.noUpdate();
+      control = UpdateControl.noUpdate();
+    } else {
+      gw.setStatus(st);
+      LOG.infof("%s: Ready=%s%s", Names.gatewayKey(gw), outcome.reason == null, outcome.reason == null ? "" : " (" + outcome.reason + ")");
+      control = UpdateControl.patchStatus(gw);
     }
-    gw.setStatus(st);
-    LOG.infof("%s: Ready=%s%s", Names.gatewayKey(gw), outcome.reason == null, outcome.reason == null ? "" : " (" + outcome.reason + ")");
-    return UpdateControl.patchStatus(gw);
+    return outcome.hashing ? control.rescheduleAfter(SftpUserReconciler.HASH_POLL) : control;
   }
 
   static String endpointHost(SftpGateway gw, Service service) {

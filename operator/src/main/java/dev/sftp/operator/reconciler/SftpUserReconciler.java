@@ -140,17 +140,24 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     if (UserStatuses.failing(mine.reason()) && !mine.reason().equals(Conditions.reason(old == null ? null : old.conditions, Conditions.READY))) {
       Events.warning(client, u, mine.reason(), mine.message());
     }
+    UpdateControl<SftpUser> control;
     if (UserStatuses.same(old, st)) {
-      return UpdateControl.noUpdate();
+      control = UpdateControl.noUpdate();
+    } else {
+      u.setStatus(st);
+      control = UpdateControl.patchStatus(u);
     }
-    u.setStatus(st);
-    return UpdateControl.patchStatus(u);
+    // Its password is being hashed in the background: look again shortly.
+    return Reasons.PASSWORD_HASHING.equals(mine.reason()) ? control.rescheduleAfter(HASH_POLL) : control;
   }
 
   private static boolean sameObject(SftpUser a, SftpUser b) {
     return a.getMetadata().getUid() != null && a.getMetadata().getUid().equals(b.getMetadata().getUid())
         || a.getMetadata().getName().equals(b.getMetadata().getName()) && a.getMetadata().getNamespace().equals(b.getMetadata().getNamespace());
   }
+
+  /** How soon a user or gateway waiting for a password hash is reconciled again. */
+  static final java.time.Duration HASH_POLL = java.time.Duration.ofMillis(500);
 
   static final String BY_GATEWAY = "gateway";
   static final String BY_LOGIN = "login";

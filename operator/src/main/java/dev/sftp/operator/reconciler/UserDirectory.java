@@ -7,6 +7,7 @@ import dev.sftp.operator.render.Names;
 import dev.sftp.operator.render.Attachments;
 import dev.sftp.operator.render.SecretData;
 import dev.sftp.operator.render.UserResolver;
+import dev.sftp.operator.status.Reasons;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -34,6 +35,21 @@ public class UserDirectory {
   private final KubernetesClient client;
   /** uid → (digest of the plain password, its hash). */
   private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
+  /**
+   * Plain passwords are hashed here, two at a time and never on a reconciler's thread: each
+   * argon2id hash holds {@value dev.sftp.contract.PasswordHashes#ARGON2_MEMORY_KIB} KiB and a
+   * few hundred milliseconds of CPU, and a gateway pass that hashed a bulk import inline kept
+   * every other user change waiting (and with JOSDK's many threads, could exhaust a small heap).
+   */
+  private final java.util.concurrent.ExecutorService hashers = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+    Thread t = new Thread(r, "password-hash");
+    t.setDaemon(true);
+    return t;
+  });
+  /** Jobs queued or running, by uid and password digest. */
+  private final Map<String, Boolean> hashing = new ConcurrentHashMap<>();
+  /** gateway → the versions of its shard Secrets and the hashes they hold. */
+  private final Map<String, Object[]> renderedHashes = new ConcurrentHashMap<>();
   /** gateway → uid → the user's last resolution and what it was made from. */
   private final Map<String, Map<String, Resolved>> resolved = new ConcurrentHashMap<>();
 
@@ -56,15 +72,25 @@ public class UserDirectory {
    * shard only before the cache exists): read once per pass, and only when a plain password is
    * met that this process has not hashed yet.
    */
+  @SuppressWarnings("unchecked")
   public Map<String, String> renderedHashes(SftpGateway gw) {
     java.util.List<Secret> shards = new java.util.ArrayList<>();
     SlimStore<Secret> own = ownSecrets;
+    StringBuilder versions = new StringBuilder();
     for (int i = 0; i < Names.USER_SHARDS; i++) {
       String name = Names.userShardSecret(gw, i);
       String ns = gw.getMetadata().getNamespace();
-      shards.add(own != null ? own.get(ns + "/" + name) : client.secrets().inNamespace(ns).withName(name).get());
+      Secret s = own != null ? own.get(ns + "/" + name) : client.secrets().inNamespace(ns).withName(name).get();
+      shards.add(s);
+      versions.append(s == null ? "-" : s.getMetadata().getResourceVersion()).append(',');
     }
-    return SecretData.renderedHashes(shards);
+    Object[] known = renderedHashes.get(Names.gatewayKey(gw));
+    if (known != null && known[0].equals(versions.toString())) {
+      return (Map<String, String>) known[1];
+    }
+    Map<String, String> out = SecretData.renderedHashes(shards);
+    renderedHashes.put(Names.gatewayKey(gw), new Object[] {versions.toString(), out});
+    return out;
   }
 
   /**
@@ -95,7 +121,7 @@ public class UserDirectory {
         return r.resolution();
       }
       UserResolver.Resolution fresh = UserResolver.resolve(u, lookup, hasher);
-      if (stamp != null) {
+      if (stamp != null && !Reasons.PASSWORD_HASHING.equals(fresh.reason())) {
         known.put(u.getMetadata().getUid(), new Resolved(stamp, fresh));
       }
       return fresh;
@@ -143,9 +169,18 @@ public class UserDirectory {
   /** Reads the caches first; a miss or a stub is read from the API server (and a stub upgraded). */
   public UserResolver.Lookup lookup(SlimStore<Secret> secrets, SlimStore<ConfigMap> configMaps) {
     return new UserResolver.Lookup() {
+      /** Stubs met in this pass, and the namespaces listed in it (see {@link #upgradeStubs}). */
+      int stubs;
+      final java.util.Set<String> listed = new java.util.HashSet<>();
+
       @Override
       public Map<String, String> secret(String namespace, String name) {
-        Secret s = read(secrets, namespace, name, () -> client.secrets().inNamespace(namespace).withName(name).get());
+        Secret s = secrets == null ? null : secrets.get(namespace + "/" + name);
+        if (s != null && SlimStore.isStub(s) && ++stubs > GETS_PER_PASS && listed.add(namespace)) {
+          upgradeStubs(secrets, namespace);
+          s = secrets.get(namespace + "/" + name);
+        }
+        s = s != null && !SlimStore.isStub(s) ? s : read(secrets, namespace, name, () -> client.secrets().inNamespace(namespace).withName(name).get());
         return s == null ? null : SecretData.decode(s);
       }
 
@@ -155,6 +190,29 @@ public class UserDirectory {
         return c == null ? null : c.getData() == null ? Map.of() : c.getData();
       }
     };
+  }
+
+  /**
+   * Stubs one pass reads with a GET each; past that, the namespace's Secrets are listed once
+   * (paged) and every stub among them is upgraded. After a restart, or a bulk apply where each
+   * Secret comes just before the SftpUser that names it, thousands of referenced Secrets can be
+   * stubs: one GET each, one after the other, held a pass of 10,000 users for minutes.
+   */
+  static final int GETS_PER_PASS = 16;
+
+  private void upgradeStubs(SlimStore<Secret> store, String namespace) {
+    String next = null;
+    do {
+      io.fabric8.kubernetes.api.model.SecretList page = client.secrets().inNamespace(namespace)
+          .list(new io.fabric8.kubernetes.api.model.ListOptionsBuilder().withLimit(500L).withContinue(next).build());
+      for (Secret s : page.getItems()) {
+        Secret cached = store.get(namespace + "/" + s.getMetadata().getName());
+        if (cached != null && SlimStore.isStub(cached)) {
+          store.upgrade(s);
+        }
+      }
+      next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+    } while (next != null && !next.isEmpty());
   }
 
   /** A Secret through a cache, as {@link #lookup} reads it (the gateway's host key Secret too). */
@@ -179,18 +237,46 @@ public class UserDirectory {
     return n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
   }
 
+  /**
+   * The hash of a user's plain password, or null while it is being made in the background (the
+   * caller reconciles again shortly). An unchanged password keeps its hash: the one made before
+   * in this process, or after a restart the rendered one, if it verifies.
+   */
   String hash(SftpUser u, String plain, Supplier<Map<String, String>> existingHashes) {
     String key = u.getMetadata().getUid() != null ? u.getMetadata().getUid() : u.getMetadata().getNamespace() + "/" + u.getMetadata().getName();
     String digest = digest(key + "\u0000" + plain);
-    // compute() serialises both reconcilers on the same user: one hash per password, never two.
-    return hashes.compute(key, (k, cached) -> {
-      if (cached != null && cached[0].equals(digest)) {
-        return cached;
+    String[] cached = hashes.get(key);
+    if (cached != null && cached[0].equals(digest)) {
+      return cached[1];
+    }
+    String job = key + "\u0000" + digest;
+    if (hashing.putIfAbsent(job, Boolean.TRUE) == null) {
+      String[] now = hashes.get(key);
+      if (now != null && now[0].equals(digest)) { // finished between the two looks
+        hashing.remove(job);
+        return now[1];
       }
       String existing = existingHashes.get().get(UserResolver.username(u));
-      String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
-      return new String[] {digest, h};
-    })[1];
+      try {
+        hashers.execute(() -> {
+          try {
+            String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
+            hashes.put(key, new String[] {digest, h});
+          } finally {
+            hashing.remove(job);
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        hashing.remove(job);
+        throw e;
+      }
+    }
+    return null;
+  }
+
+  /** Whether passwords are being hashed (a reconciler that met one reconciles again soon). */
+  public boolean hashing() {
+    return !hashing.isEmpty();
   }
 
   static String digest(String s) {

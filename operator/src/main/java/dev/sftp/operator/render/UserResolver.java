@@ -80,7 +80,8 @@ public final class UserResolver {
 
   /**
    * Resolves a user. {@code hasher} turns a plain password into a hash, and may reuse the hash it
-   * made before for the same password (so that an unchanged password causes no churn).
+   * made before for the same password (so that an unchanged password causes no churn); it may
+   * answer null while the hash is being made (then the user waits, {@code PasswordHashing}).
    */
   public static Resolution resolve(SftpUser u, Lookup lookup, BiFunction<SftpUser, String, String> hasher) {
     SftpUserSpec s = u.getSpec();
@@ -128,6 +129,10 @@ public final class UserResolver {
           return Resolution.fail(ValidationError.Reason.INVALID_PASSWORD_HASH.conditionReason(), "the password in Secret " + passwordSecret + " is empty");
         }
         hash = looksHashed(value) ? value : hasher.apply(u, value);
+        if (hash == null) {
+          return Resolution.fail(Reasons.PASSWORD_HASHING, "the password in Secret " + passwordSecret
+              + " is being hashed (argon2id); the user is served as soon as that is done");
+        }
       }
     }
     List<Permission> perms = s.permissions == null ? null : s.permissions.stream().map(Permission::fromWire).toList();

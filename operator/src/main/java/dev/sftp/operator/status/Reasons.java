@@ -26,6 +26,7 @@ public final class Reasons {
   public static final String NAMESPACE_NOT_ALLOWED = "NamespaceNotAllowed";
   public static final String SECRET_NOT_FOUND = "SecretNotFound";
   public static final String CONFIG_MAP_NOT_FOUND = "ConfigMapNotFound";
+  public static final String PASSWORD_HASHING = "PasswordHashing";
   public static final String DISABLED = "Disabled";
   public static final String EXPIRED = "Expired";
 }

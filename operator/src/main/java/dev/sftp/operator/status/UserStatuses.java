@@ -21,8 +21,8 @@ public final class UserStatuses {
         && Objects.equals(a.keyFingerprints, b.keyFingerprints) && Objects.equals(a.connection, b.connection);
   }
 
-  /** Whether a reason means a failure (a Warning event) rather than a state the user chose. */
+  /** Whether a reason means a failure (a Warning event) rather than a state chosen or passing. */
   public static boolean failing(String reason) {
-    return reason != null && !reason.equals(Reasons.DISABLED) && !reason.equals(Reasons.EXPIRED);
+    return reason != null && !reason.equals(Reasons.DISABLED) && !reason.equals(Reasons.EXPIRED) && !reason.equals(Reasons.PASSWORD_HASHING);
   }
 }

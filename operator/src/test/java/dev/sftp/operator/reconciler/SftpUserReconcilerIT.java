@@ -120,6 +120,37 @@ class SftpUserReconcilerIT {
     });
   }
 
+  /**
+   * Many Secrets made before the users that name them (a bulk apply, or an operator restart):
+   * the gateway's pass lists the namespace's Secrets once instead of a GET per stub, and every
+   * user is rendered with its own password.
+   */
+  @Test
+  void manySecretsMadeBeforeTheirUsersAreReadWithOneListAndAllRendered() throws Exception {
+    String ns = "u-bulk";
+    gateway(ns, "files");
+    int n = 24;
+    List<String> hashes = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String hash = PasswordHashes.hashBcrypt("bulk-" + i, 4);
+      hashes.add(hash);
+      client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("bulk-" + i).endMetadata()
+          .withData(Map.of("password", Base64.getEncoder().encodeToString(hash.getBytes()))).build()).create();
+    }
+    for (int i = 0; i < n; i++) {
+      client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.passwordUser(ns, "bulk-" + i, "files", "bulk-" + i)).create();
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      for (int i = 0; i < n; i++) {
+        UserEntry e = renderedUser(ns, "files", "bulk-" + i);
+        if (e == null || !hashes.get(i).equals(e.passwordHash())) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
   @Test
   void aMissingPasswordSecretIsReportedAndAPlainPasswordIsHashedOnceAndRotates() throws Exception {
     String ns = "u-pw";

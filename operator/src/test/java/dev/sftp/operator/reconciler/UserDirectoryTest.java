@@ -1,6 +1,7 @@
 package dev.sftp.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sftp.contract.PasswordHashes;
 import dev.sftp.operator.model.SftpGateway;
@@ -14,6 +15,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -46,10 +48,34 @@ class UserDirectoryTest {
         .withData(Map.of("password", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))).build());
   }
 
+  /** The rendered hash, once the background hashing has made it. */
   String renderedHash(SftpUser u) {
     directory.useOwnSecrets(SlimStore.whole()); // no rendered shards yet
-    List<Attachments.Attachment> a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw));
-    return a.get(0).entry().passwordHash();
+    String[] out = new String[1];
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      Attachments.Attachment a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw)).get(0);
+      out[0] = a.served() ? a.entry().passwordHash() : null;
+      return out[0] != null;
+    });
+    return out[0];
+  }
+
+  @Test
+  void aPlainPasswordIsHashedInTheBackgroundWhileTheUserWaitsWithAReason() {
+    SftpUser u = UserFixtures.passwordUser("t", "cat", "files", "pw");
+    u.getMetadata().setUid("uid-cat");
+    u.getMetadata().setResourceVersion("1");
+    password("1", "slow to hash");
+    directory.useOwnSecrets(SlimStore.whole());
+    Attachments.Attachment first = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw)).get(0);
+    assertThat(first.served()).isFalse();
+    assertThat(first.reason()).isEqualTo("PasswordHashing");
+    assertThat(first.message()).contains("Secret pw");
+    String h = renderedHash(u);
+    assertThat(PasswordHashes.verify(h, "slow to hash")).isTrue();
+    assertThat(directory.hashing()).isFalse();
+    // The same password later: the same hash, at once.
+    assertThat(Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw)).get(0).entry().passwordHash()).isEqualTo(h);
   }
 
   @Test
@@ -69,6 +95,7 @@ class UserDirectoryTest {
     // The user's own version moves (a spec edit): resolved again.
     u.getSpec().home = "t/elsewhere";
     u.getMetadata().setResourceVersion("11");
+    renderedHash(u);
     List<Attachments.Attachment> a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw));
     assertThat(a.get(0).entry().home()).isEqualTo("t/elsewhere");
   }
