@@ -33,6 +33,7 @@ class SftpUserReconcilerIT {
   static final String KEY_FP = "SHA256:+gul91NyGTpC+wqfZsGc5/v8z9VroQpqV8LyXoURm4A";
 
   @Inject KubernetesClient client;
+  @io.quarkus.test.kubernetes.client.KubernetesTestServer io.quarkus.test.kubernetes.client.KubernetesServer server;
 
   SftpGateway gateway(String ns, String name) {
     SftpGateway gw = new SftpGateway();
@@ -149,6 +150,13 @@ class SftpUserReconcilerIT {
       }
       return true;
     });
+    // The gateway's pass met more stubs than it reads one by one: it listed the namespace, paged.
+    List<String> paths = new java.util.ArrayList<>();
+    io.fabric8.mockwebserver.http.RecordedRequest r;
+    while ((r = server.getKubernetesMockServer().takeRequest(10, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
+      paths.add(r.getMethod() + " " + r.getPath());
+    }
+    assertThat(paths).anyMatch(p -> p.startsWith("GET /api/v1/namespaces/" + ns + "/secrets?") && p.contains("limit=500"));
   }
 
   @Test
