@@ -94,6 +94,24 @@ public final class PasswordHashes {
   }
 
   /**
+   * Whether an encoded hash is an argon2id hash with the cost {@link #hashArgon2id} uses. Only
+   * such a hash is checked again to be kept (the operator, after a restart): a hash of a higher
+   * cost that a tenant put in its Secret earlier (up to 1 GiB and 64 passes) must not make the
+   * operator do that work when the Secret later holds a plain password.
+   */
+  public static boolean isDefaultArgon2id(String encoded) {
+    if (encoded == null || !encoded.startsWith("$argon2id$")) {
+      return false;
+    }
+    try {
+      Argon2 a = Argon2.parse(encoded);
+      return a.memoryKib() == ARGON2_MEMORY_KIB && a.iterations() == ARGON2_ITERATIONS && a.parallelism() == ARGON2_PARALLELISM;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /**
    * Checks a password against an encoded hash in constant time with respect to the hash value.
    * Returns false for a malformed hash.
    */

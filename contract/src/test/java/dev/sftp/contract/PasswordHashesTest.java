@@ -43,4 +43,12 @@ class PasswordHashesTest {
     assertThat(PasswordHashes.verify("hunter2", "hunter2")).isFalse();
     assertThat(PasswordHashes.verify("$argon2id$garbage", "x")).isFalse();
   }
+
+  @Test
+  void onlyHashesOfTheDefaultCostCountAsDefault() {
+    assertThat(PasswordHashes.isDefaultArgon2id(PasswordHashes.hashArgon2id("x"))).isTrue();
+    assertThat(PasswordHashes.isDefaultArgon2id("$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHRzYWx0c2FsdA$Vq3LhLn9o+e1cFuzpt5YW9qsGI3kZhbqTLJIf0FCMqA")).isFalse();
+    assertThat(PasswordHashes.isDefaultArgon2id(PasswordHashes.hashBcrypt("x", 4))).isFalse();
+    assertThat(PasswordHashes.isDefaultArgon2id("$argon2id$garbage")).isFalse();
+  }
 }

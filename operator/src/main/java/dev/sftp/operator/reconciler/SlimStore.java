@@ -58,11 +58,7 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
 
   @Override
   public R put(String key, R obj) {
-    if (whole.test(obj)) {
-      drop.accept(trim(obj));
-      return items.put(key, obj);
-    }
-    return items.put(key, stubOf(obj));
+    return items.put(key, whole.test(obj) ? slim(obj) : stubOf(obj));
   }
 
   @Override
@@ -101,7 +97,13 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
    */
   public R upgrade(R full) {
     return items.computeIfPresent(getKey(full), (k, cur) -> isStub(cur)
-        && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? trim(full) : cur);
+        && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? slim(full) : cur);
+  }
+
+  /** A whole object as this store keeps it: trimmed, and without what {@code drop} removes. */
+  private R slim(R obj) {
+    drop.accept(trim(obj));
+    return obj;
   }
 
   /** Drops what is never read, in place: the informer hands each object to the store first. */

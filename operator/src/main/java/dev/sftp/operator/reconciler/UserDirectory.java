@@ -46,10 +46,18 @@ public class UserDirectory {
     t.setDaemon(true);
     return t;
   });
-  /** Jobs queued or running, by uid and password digest. */
-  private final Map<String, Boolean> hashing = new ConcurrentHashMap<>();
+  /**
+   * uid → the password to hash next for that user. One entry per user however often its
+   * password changes (the latest wins), so a tenant rewriting its Secrets in a loop queues at
+   * most one job per user of its own.
+   */
+  private final Map<String, HashJob> hashing = new ConcurrentHashMap<>();
   /** gateway → the versions of its shard Secrets and the hashes they hold. */
-  private final Map<String, Object[]> renderedHashes = new ConcurrentHashMap<>();
+  private final Map<String, RenderedHashes> renderedHashes = new ConcurrentHashMap<>();
+
+  private record HashJob(String digest, String plain, String existing) {}
+
+  private record RenderedHashes(String versions, Map<String, String> byLogin) {}
   /** gateway → uid → the user's last resolution and what it was made from. */
   private final Map<String, Map<String, Resolved>> resolved = new ConcurrentHashMap<>();
 
@@ -72,7 +80,6 @@ public class UserDirectory {
    * shard only before the cache exists): read once per pass, and only when a plain password is
    * met that this process has not hashed yet.
    */
-  @SuppressWarnings("unchecked")
   public Map<String, String> renderedHashes(SftpGateway gw) {
     java.util.List<Secret> shards = new java.util.ArrayList<>();
     SlimStore<Secret> own = ownSecrets;
@@ -84,12 +91,12 @@ public class UserDirectory {
       shards.add(s);
       versions.append(s == null ? "-" : s.getMetadata().getResourceVersion()).append(',');
     }
-    Object[] known = renderedHashes.get(Names.gatewayKey(gw));
-    if (known != null && known[0].equals(versions.toString())) {
-      return (Map<String, String>) known[1];
+    RenderedHashes known = renderedHashes.get(Names.gatewayKey(gw));
+    if (known != null && known.versions().equals(versions.toString())) {
+      return known.byLogin();
     }
     Map<String, String> out = SecretData.renderedHashes(shards);
-    renderedHashes.put(Names.gatewayKey(gw), new Object[] {versions.toString(), out});
+    renderedHashes.put(Names.gatewayKey(gw), new RenderedHashes(versions.toString(), out));
     return out;
   }
 
@@ -178,10 +185,9 @@ public class UserDirectory {
         Secret s = secrets == null ? null : secrets.get(namespace + "/" + name);
         if (s != null && SlimStore.isStub(s) && ++stubs > GETS_PER_PASS && listed.add(namespace)) {
           upgradeStubs(secrets, namespace);
-          s = secrets.get(namespace + "/" + name);
         }
-        s = s != null && !SlimStore.isStub(s) ? s : read(secrets, namespace, name, () -> client.secrets().inNamespace(namespace).withName(name).get());
-        return s == null ? null : SecretData.decode(s);
+        Secret read = read(secrets, namespace, name, () -> client.secrets().inNamespace(namespace).withName(name).get());
+        return read == null ? null : SecretData.decode(read);
       }
 
       @Override
@@ -249,29 +255,40 @@ public class UserDirectory {
     if (cached != null && cached[0].equals(digest)) {
       return cached[1];
     }
-    String job = key + "\u0000" + digest;
-    if (hashing.putIfAbsent(job, Boolean.TRUE) == null) {
-      String[] now = hashes.get(key);
-      if (now != null && now[0].equals(digest)) { // finished between the two looks
-        hashing.remove(job);
-        return now[1];
-      }
-      String existing = existingHashes.get().get(UserResolver.username(u));
-      try {
-        hashers.execute(() -> {
-          try {
-            String h = existing != null && PasswordHashes.verify(existing, plain) ? existing : PasswordHashes.hashArgon2id(plain);
-            hashes.put(key, new String[] {digest, h});
-          } finally {
-            hashing.remove(job);
-          }
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        hashing.remove(job);
-        throw e;
-      }
+    HashJob job = new HashJob(digest, plain, existingHashes.get().get(UserResolver.username(u)));
+    if (hashing.put(key, job) == null) { // else the job queued or running picks this one up
+      hashers.execute(() -> hashLatest(key));
     }
     return null;
+  }
+
+  /** Runs the user's latest job; if the password changed meanwhile, runs again for the new one. */
+  private void hashLatest(String key) {
+    HashJob job = hashing.get(key);
+    if (job == null) {
+      return;
+    }
+    String[] done = hashes.get(key);
+    try {
+      if (done == null || !done[0].equals(job.digest())) {
+        // Keep the rendered hash if it is one of ours and still matches; never redo a tenant's
+        // costlier hash (see PasswordHashes.isDefaultArgon2id).
+        String h = job.existing() != null && PasswordHashes.isDefaultArgon2id(job.existing()) && PasswordHashes.verify(job.existing(), job.plain())
+            ? job.existing() : PasswordHashes.hashArgon2id(job.plain());
+        hashes.put(key, new String[] {job.digest(), h});
+      }
+    } catch (RuntimeException e) {
+      hashing.remove(key, job); // the next pass queues it again
+      throw e;
+    }
+    if (!hashing.remove(key, job)) {
+      hashers.execute(() -> hashLatest(key));
+    }
+  }
+
+  /** Jobs waiting or running (for tests). */
+  int queuedHashes() {
+    return hashing.size();
   }
 
   /** Whether passwords are being hashed (a reconciler that met one reconciles again soon). */

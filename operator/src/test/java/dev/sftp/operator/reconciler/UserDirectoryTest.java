@@ -48,9 +48,12 @@ class UserDirectoryTest {
         .withData(Map.of("password", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))).build());
   }
 
+  {
+    directory.useOwnSecrets(SlimStore.whole()); // no rendered shards unless a test puts some
+  }
+
   /** The rendered hash, once the background hashing has made it. */
   String renderedHash(SftpUser u) {
-    directory.useOwnSecrets(SlimStore.whole()); // no rendered shards yet
     String[] out = new String[1];
     await().atMost(Duration.ofSeconds(30)).until(() -> {
       Attachments.Attachment a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw)).get(0);
@@ -66,7 +69,6 @@ class UserDirectoryTest {
     u.getMetadata().setUid("uid-cat");
     u.getMetadata().setResourceVersion("1");
     password("1", "slow to hash");
-    directory.useOwnSecrets(SlimStore.whole());
     Attachments.Attachment first = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw)).get(0);
     assertThat(first.served()).isFalse();
     assertThat(first.reason()).isEqualTo("PasswordHashing");
@@ -108,5 +110,44 @@ class UserDirectoryTest {
     password("1", "second");
     assertThat(PasswordHashes.verify(renderedHash(u), "second")).isTrue();
     assertThat(h1).isNotNull();
+  }
+
+  /**
+   * A tenant put a costly argon2id hash (1 GiB, 64 passes) in its Secret, had it rendered, then
+   * wrote a plain password: the operator hashes that anew instead of checking it against the
+   * tenant's hash, which would take a gigabyte of its heap.
+   */
+  @Test
+  void aTenantsCostlyRenderedHashIsNeverCheckedAgain() {
+    String costly = "$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHRzYWx0c2FsdA$Vq3LhLn9o+e1cFuzpt5YW9qsGI3kZhbqTLJIf0FCMqA";
+    SlimStore<Secret> own = SlimStore.whole();
+    for (Secret shard : dev.sftp.operator.render.GatewayRender.userShards(gw,
+        List.of(new dev.sftp.contract.UserEntry("eve", costly, null, "t/eve", false, null, null, false, null, null)))) {
+      own.put(own.getKey(shard), shard);
+    }
+    SftpUser u = UserFixtures.passwordUser("t", "eve", "files", "pw");
+    u.getMetadata().setUid("uid-eve");
+    u.getMetadata().setResourceVersion("1");
+    password("1", "now plain");
+    directory.useOwnSecrets(own);
+    assertThat(directory.renderedHashes(gw)).containsEntry("eve", costly);
+    String hash = renderedHash(u);
+    assertThat(hash).isNotEqualTo(costly);
+    assertThat(PasswordHashes.isDefaultArgon2id(hash)).isTrue();
+    assertThat(PasswordHashes.verify(hash, "now plain")).isTrue();
+  }
+
+  /** A password rewritten in a loop queues one job for its user, and the last one wins. */
+  @Test
+  void aPasswordChangedOverAndOverQueuesOneJobAndTheLastWins() {
+    SftpUser u = UserFixtures.passwordUser("t", "loop", "files", "pw");
+    u.getMetadata().setUid("uid-loop");
+    for (int i = 0; i < 50; i++) {
+      assertThat(directory.hash(u, "pw-" + i, Map::of)).isNull();
+      assertThat(directory.queuedHashes()).isLessThanOrEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> directory.hash(u, "pw-49", Map::of) != null);
+    assertThat(PasswordHashes.verify(directory.hash(u, "pw-49", Map::of), "pw-49")).isTrue();
+    assertThat(directory.hashing()).isFalse();
   }
 }

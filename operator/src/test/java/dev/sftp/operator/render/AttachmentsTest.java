@@ -206,4 +206,25 @@ class AttachmentsTest {
     assertThat(bad.reason()).isEqualTo("InvalidPassword");
     assertThat(bad.message()).startsWith("the password in Secret p-secret looks like a hash but");
   }
+
+  @Test
+  void anOlderUserFromANamespaceTheGatewayDoesNotAdmitTakesNoLogin() {
+    SftpUser intruder = created(UserFixtures.keyUser("evil", "alice", "files", KEY), "2020-01-01T00:00:00Z");
+    intruder.getSpec().gateway.namespace = "t";
+    SftpUser alice = created(UserFixtures.keyUser("t", "alice", "files", KEY), "2026-01-01T00:00:00Z");
+    List<Attachments.Attachment> all = Attachments.attach(gateway("t", "files"), List.of(intruder, alice), inputs());
+    assertThat(all).filteredOn(Attachments.Attachment::served).singleElement()
+        .satisfies(a -> assertThat(a.user().getMetadata().getNamespace()).isEqualTo("t"));
+    assertThat(all).filteredOn(a -> !a.served()).singleElement().satisfies(a -> assertThat(a.reason()).isEqualTo("NamespaceNotAllowed"));
+  }
+
+  @Test
+  void aUserReadsSecretsOfItsOwnNamespaceOnly() {
+    SftpUser u = UserFixtures.passwordUser("t", "p", "files", "shared-name");
+    secrets.put("other/shared-name", Map.of("password", PasswordHashes.hashBcrypt("theirs", 4)));
+    Attachments.Attachment a = one(gateway("t", "files"), u);
+    assertThat(a.served()).isFalse();
+    assertThat(a.reason()).isEqualTo("SecretNotFound");
+    assertThat(a.message()).contains("namespace t");
+  }
 }
