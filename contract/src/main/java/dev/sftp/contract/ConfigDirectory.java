@@ -31,6 +31,11 @@ public final class ConfigDirectory {
 
   private ConfigDirectory() {}
 
+  /** Whether a file name is a user list's ({@code users-*.json}). */
+  public static boolean isUserList(String fileName) {
+    return fileName.startsWith(USER_LIST_PREFIX) && fileName.endsWith(USER_LIST_SUFFIX);
+  }
+
   /**
    * What was read.
    *
@@ -38,9 +43,19 @@ public final class ConfigDirectory {
    * @param users valid users, in name order
    * @param userErrors why each rejected user entry was rejected
    * @param digest SHA-256 over every file read, to tell whether anything changed
+   * @param userLists the {@link #listDigest} of every user list read, by file name (what the
+   *     gateway reports as served, see {@link ServingReport})
    */
   public record Loaded(
-      ServerSettings server, List<UserEntry> users, List<ValidationError> userErrors, String digest) {}
+      ServerSettings server, List<UserEntry> users, List<ValidationError> userErrors, String digest, Map<String, String> userLists) {}
+
+  /**
+   * The digest of one user list file's content: what the operator compares with the user list it
+   * rendered (the Secret's data) to know that a gateway pod serves it. 64 bits of SHA-256.
+   */
+  public static String listDigest(byte[] content) {
+    return HexFormat.of().formatHex(sha256().digest(content), 0, 8);
+  }
 
   /**
    * Validates a config directory's files, given as bytes: the gateway reads them from its mounted
@@ -69,8 +84,15 @@ public final class ConfigDirectory {
     } catch (JsonProcessingException e) {
       throw new ContractException(mainPath, List.of(new ValidationError("$.server", ValidationError.Reason.INVALID_SERVER_SETTING, e.getOriginalMessage())));
     }
-    Users users = users(root, new java.util.TreeMap<>(userLists), digest);
-    return new Loaded(server, users.valid(), users.errors(), HexFormat.of().formatHex(digest.digest()));
+    Map<String, byte[]> lists = new java.util.TreeMap<>(userLists);
+    Users users = users(root, lists, digest);
+    Map<String, String> listDigests = new java.util.TreeMap<>();
+    lists.forEach((name, content) -> {
+      if (isUserList(name)) {
+        listDigests.put(name, listDigest(content));
+      }
+    });
+    return new Loaded(server, users.valid(), users.errors(), HexFormat.of().formatHex(digest.digest()), Map.copyOf(listDigests));
   }
 
   /**
@@ -98,7 +120,7 @@ public final class ConfigDirectory {
       collect(main, "", byName, userErrors);
     }
     for (Map.Entry<String, byte[]> list : lists.entrySet()) {
-      if (!list.getKey().startsWith(USER_LIST_PREFIX) || !list.getKey().endsWith(USER_LIST_SUFFIX)) {
+      if (!isUserList(list.getKey())) {
         continue;
       }
       String prefix = list.getKey() + " ";

@@ -46,6 +46,33 @@ public class GatewayMain implements QuarkusApplication {
   @ConfigProperty(name = "gateway.kubernetes.user-secrets")
   Optional<java.util.List<String>> userSecrets;
 
+  /** This pod's name (downward API), the key it reports what it serves under. */
+  @ConfigProperty(name = "gateway.kubernetes.pod-name")
+  Optional<String> podName;
+
+  /** The ConfigMap the pod reports the user lists it serves into; with the pod name, enables it. */
+  @ConfigProperty(name = "gateway.kubernetes.serving-config-map")
+  Optional<String> servingConfigMap;
+
+  private io.fabric8.kubernetes.client.KubernetesClient kube;
+  private volatile GatewayServer running;
+
+  /**
+   * On SIGTERM the JVM exits once Quarkus's shutdown hook returns, without waiting for {@link
+   * #run} to leave {@code waitForExit}: stop the server here, inside the hook, so that the pod's
+   * serving report is taken away before the process ends.
+   */
+  void onStop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent e) {
+    GatewayServer s = running;
+    if (s != null) {
+      try {
+        s.close();
+      } catch (java.io.IOException ex) {
+        java.util.logging.Logger.getLogger(GatewayMain.class.getName()).warning("stopping the server: " + ex);
+      }
+    }
+  }
+
   @Override
   public int run(String... args) throws Exception {
     Path dir = Path.of(configDir);
@@ -66,9 +93,17 @@ public class GatewayMain implements QuarkusApplication {
               + "): every MINA future makes a logger of its own, which costs CPU on every packet");
     }
     try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval)) {
-      if (local == null && kubeNamespace.isPresent() && userSecrets.isPresent() && !userSecrets.get().isEmpty()) {
-        server.followSecrets(new dev.sftp.gateway.users.SecretWatch.Settings(null, kubeNamespace.get(), userSecrets.get()));
+      boolean follow = local == null && kubeNamespace.isPresent() && userSecrets.isPresent() && !userSecrets.get().isEmpty();
+      boolean report = local == null && kubeNamespace.isPresent() && podName.isPresent() && servingConfigMap.isPresent();
+      // One client (one connection pool, one set of threads) for watching and reporting.
+      kube = follow || report ? new io.fabric8.kubernetes.client.KubernetesClientBuilder().build() : null;
+      if (follow) {
+        server.followSecrets(new dev.sftp.gateway.users.SecretWatch.Settings(kube, kubeNamespace.get(), userSecrets.get()));
       }
+      if (report) {
+        server.reportServing(new dev.sftp.gateway.users.ServingReporter.Settings(kube, kubeNamespace.get(), servingConfigMap.get(), podName.get()));
+      }
+      running = server;
       try {
         server.start();
       } catch (ContractException e) {
@@ -80,6 +115,10 @@ public class GatewayMain implements QuarkusApplication {
         System.out.println(local.instructions(server));
       }
       Quarkus.waitForExit();
+    } finally {
+      if (kube != null) {
+        kube.close();
+      }
     }
     return 0;
   }

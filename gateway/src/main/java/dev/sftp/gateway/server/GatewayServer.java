@@ -83,6 +83,7 @@ public class GatewayServer implements AutoCloseable {
   private List<HostKey> hostKeys = List.of();
   private UserReload reload;
   private SecretWatch.Settings watchSettings;
+  private dev.sftp.gateway.users.ServingReporter.Settings reportSettings;
 
   public GatewayServer(Path configDir, Overrides overrides, Duration reloadInterval) {
     this.configDir = configDir.toAbsolutePath();
@@ -96,6 +97,14 @@ public class GatewayServer implements AutoCloseable {
    */
   public synchronized void followSecrets(SecretWatch.Settings settings) {
     this.watchSettings = settings;
+  }
+
+  /**
+   * Report the user lists served after every load to the operator (call before {@link #start()}),
+   * which marks users Ready only once every ready pod serves them.
+   */
+  public synchronized void reportServing(dev.sftp.gateway.users.ServingReporter.Settings settings) {
+    this.reportSettings = settings;
   }
 
   /**
@@ -163,7 +172,7 @@ public class GatewayServer implements AutoCloseable {
     LOG.info("SFTP gateway listening on " + sshd.getHost() + ":" + port() + " with " + registry.all().size() + " users");
 
     reload = new UserReload(configDir, dataRoot, loaded, registry, this::endSessionsOf);
-    reload.start(reloadInterval, watchSettings);
+    reload.start(reloadInterval, watchSettings, reportSettings);
   }
 
   /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
@@ -214,6 +223,7 @@ public class GatewayServer implements AutoCloseable {
   public synchronized void close() throws IOException {
     if (reload != null) {
       reload.close();
+      reload = null;
     }
     if (sshd != null) {
       sshd.stop(true);

@@ -31,6 +31,9 @@ public final class UserReload implements AutoCloseable {
   private ScheduledExecutorService thread;
   /** Read by the reload thread; set once by {@link #start}. */
   private volatile SecretWatch watch;
+  /** Told what is served after every load; null when the gateway reports to nobody. */
+  private volatile ServingReporter reporter;
+  private final java.util.Map<String, String> startLists;
 
   /**
    * @param loaded what the server started with (its users are already in the registry)
@@ -41,12 +44,20 @@ public final class UserReload implements AutoCloseable {
     this.dataRoot = dataRoot;
     this.settings = loaded.server();
     this.digest = loaded.digest();
+    this.startLists = loaded.userLists();
     this.registry = registry;
     this.onChanged = onChanged;
   }
 
-  /** Starts reloading every {@code interval} (zero: never) and on changes of the watched Secrets (null: none). */
-  public synchronized void start(Duration interval, SecretWatch.Settings secrets) {
+  /**
+   * Starts reloading every {@code interval} (zero: never) and on changes of the watched Secrets
+   * (null: none), and reports what is served after each load (null: to nobody).
+   */
+  public synchronized void start(Duration interval, SecretWatch.Settings secrets, ServingReporter.Settings report) {
+    if (report != null) {
+      reporter = new ServingReporter(report);
+      reporter.served(startLists);
+    }
     if (interval.isZero() && secrets == null) {
       return;
     }
@@ -86,6 +97,10 @@ public final class UserReload implements AutoCloseable {
     if (!changed.isEmpty()) {
       onChanged.accept(changed);
     }
+    ServingReporter r = reporter;
+    if (r != null) {
+      r.served(loaded.userLists());
+    }
     return true;
   }
 
@@ -106,6 +121,9 @@ public final class UserReload implements AutoCloseable {
     }
     if (watch != null) {
       watch.close();
+    }
+    if (reporter != null) {
+      reporter.close();
     }
   }
 }

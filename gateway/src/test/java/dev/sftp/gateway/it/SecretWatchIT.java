@@ -147,4 +147,42 @@ class SecretWatchIT {
       ok(Clients.sftp(gw, Login.key("carol", "ed25519"), "pwd"));
     }
   }
+
+  static String reported(String pod, String file) {
+    io.fabric8.kubernetes.api.model.ConfigMap cm = client.configMaps().inNamespace("sftp").withName("rep-serving").get();
+    String json = cm == null || cm.getData() == null ? null : cm.getData().get(pod);
+    dev.sftp.contract.ServingReport r = dev.sftp.contract.ServingReport.parse(json);
+    return r == null ? null : r.userLists().get(file);
+  }
+
+  static String digestOf(String secret, String file) {
+    return dev.sftp.contract.ConfigDirectory.listDigest(Base64.getDecoder().decode(client.secrets().inNamespace("sftp").withName(secret).get().getData().get(file)));
+  }
+
+  /**
+   * The pod tells the operator what it serves: after each load, the digest of every user list
+   * under its own name in the serving ConfigMap (retrying until the ConfigMap exists), the same
+   * digest the operator computes from what it rendered; on shutdown it takes its key away.
+   */
+  @Test
+  void thePodReportsTheListsItServesAndRemovesItsReportOnShutdown() throws Exception {
+    client.resource(shard("rep-users-00", "users-00.json", ConfigIT.keyUser("erin", Keys.publicLine("ed25519")))).create();
+    SecretWatch.Settings watch = new SecretWatch.Settings(client, "sftp", List.of("rep-users-00", "rep-users-01"));
+    var report = new dev.sftp.gateway.users.ServingReporter.Settings(client, "sftp", "rep-serving", "rep-pod-1");
+    try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), TestGateway.settings(null), watch, report)) {
+      loginWithin(gw, Login.key("erin", "ed25519"), Duration.ofSeconds(10));
+      // The ConfigMap is made by the operator, possibly after the pod started: the pod retries.
+      Thread.sleep(500);
+      client.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("rep-serving").withNamespace("sftp").endMetadata()
+          .withData(Map.of("other-pod", "{}")).build()).create();
+      await().atMost(Duration.ofSeconds(20)).until(() -> digestOf("rep-users-00", "users-00.json").equals(reported("rep-pod-1", "users-00.json")));
+
+      client.resource(shard("rep-users-01", "users-01.json", ConfigIT.keyUser("finn", Keys.publicLine("ecdsa")))).create();
+      await().atMost(Duration.ofSeconds(10)).until(() -> digestOf("rep-users-01", "users-01.json").equals(reported("rep-pod-1", "users-01.json")));
+      // Reported only once loaded: finn logs in.
+      ok(Clients.sftp(gw, Login.key("finn", "ecdsa"), "pwd"));
+      assertThat(client.configMaps().inNamespace("sftp").withName("rep-serving").get().getData()).containsEntry("other-pod", "{}");
+    }
+    assertThat(client.configMaps().inNamespace("sftp").withName("rep-serving").get().getData()).doesNotContainKey("rep-pod-1").containsKey("other-pod");
+  }
 }

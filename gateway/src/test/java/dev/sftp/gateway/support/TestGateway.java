@@ -60,6 +60,12 @@ public final class TestGateway implements AutoCloseable {
 
   /** As {@link #start(Path, ServerSettings, UserEntry...)}, also following user Secrets through an API. */
   public static TestGateway start(Path root, ServerSettings settings, dev.sftp.gateway.users.SecretWatch.Settings watch, UserEntry... users) {
+    return start(root, settings, watch, null, users);
+  }
+
+  /** As above, also reporting what it serves. */
+  public static TestGateway start(Path root, ServerSettings settings, dev.sftp.gateway.users.SecretWatch.Settings watch,
+      dev.sftp.gateway.users.ServingReporter.Settings report, UserEntry... users) {
     TestGateway gw = new TestGateway(root, settings, List.of(users));
     try {
       Files.createDirectories(gw.configDir.resolve("keys"));
@@ -70,6 +76,9 @@ public final class TestGateway implements AutoCloseable {
       gw.server = new GatewayServer(gw.configDir, new GatewayServer.Overrides("127.0.0.1", 0), Duration.ZERO);
       if (watch != null) {
         gw.server.followSecrets(watch);
+      }
+      if (report != null) {
+        gw.server.reportServing(report);
       }
       gw.server.start();
       StringBuilder kh = new StringBuilder();

@@ -104,7 +104,8 @@ final class GatewayWatches {
           return out;
         })
         .build(), context));
-    referencedConfigMaps = new SlimStore<>(c -> !usersReferencing(BY_CONFIGMAP, c).isEmpty(),
+    // Also the gateways' serving ConfigMaps, whole (their stale keys are pruned).
+    referencedConfigMaps = new SlimStore<>(c -> Names.servingGatewayKey(c) != null || !usersReferencing(BY_CONFIGMAP, c).isEmpty(),
         m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
     sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpGateway.class)
         .withName("referenced-configmaps")

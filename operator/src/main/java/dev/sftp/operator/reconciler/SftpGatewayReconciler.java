@@ -197,6 +197,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     applier.apply(GatewayRender.serviceAccount(gw), cached(ctx, ServiceAccount.class, Names.serviceAccount(gw), ns));
     applier.apply(GatewayRender.gatewayRole(gw), cached(ctx, Role.class, Names.serviceAccount(gw), ns));
     applier.apply(GatewayRender.gatewayRoleBinding(gw), cached(ctx, RoleBinding.class, Names.serviceAccount(gw), ns));
+    servingConfigMap(gw);
     String image = gw.getSpec().image != null ? gw.getSpec().image : defaultImage;
     applier.apply(GatewayRender.deployment(gw, image, GatewayRender.configHash(server, hostKeys.getData())), cached(ctx, Deployment.class, Names.deployment(gw), ns));
     Service service = cached(ctx, Service.class, Names.service(gw), ns);
@@ -217,6 +218,63 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     return service;
   }
 
+  /**
+   * The ConfigMap the pods report into. Made once and never applied again: its data belongs to
+   * the pods (a replace by the mock server's update mode would wipe it).
+   */
+  private void servingConfigMap(SftpGateway gw) {
+    String ns = gw.getMetadata().getNamespace();
+    if (watches.referencedConfigMaps().get(ns + "/" + Names.servingConfigMap(gw)) != null) {
+      return;
+    }
+    try {
+      client.resource(GatewayRender.servingConfigMap(gw)).create();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != java.net.HttpURLConnection.HTTP_CONFLICT) {
+        throw e;
+      }
+    }
+  }
+
+  /** How long a report of a pod that is gone is kept: a new pod may report before its informer event. */
+  static final java.time.Duration STALE_REPORT = java.time.Duration.ofMinutes(2);
+
+  /**
+   * Removes the reports of pods that are gone (a pod removes its own on a clean shutdown; a
+   * killed one cannot). Lists the pods only when there are more reports than replicas.
+   */
+  private void pruneReports(SftpGateway gw, Deployment deployment) {
+    String ns = gw.getMetadata().getNamespace();
+    io.fabric8.kubernetes.api.model.ConfigMap cm = watches.referencedConfigMaps().get(ns + "/" + Names.servingConfigMap(gw));
+    int replicas = deployment == null || deployment.getStatus() == null || deployment.getStatus().getReplicas() == null ? 0 : deployment.getStatus().getReplicas();
+    if (cm == null || SlimStore.isStub(cm) || cm.getData() == null || cm.getData().size() <= replicas) {
+      return;
+    }
+    java.util.Set<String> live = new java.util.HashSet<>();
+    client.pods().inNamespace(ns).withLabel(Names.GATEWAY_LABEL, gw.getMetadata().getName()).list().getItems()
+        .forEach(p -> live.add(p.getMetadata().getName()));
+    Instant before = Instant.now().minus(STALE_REPORT);
+    // A JSON patch that tests the version: a pod reporting meanwhile makes it fail, and the
+    // next pass looks again.
+    com.fasterxml.jackson.databind.node.ArrayNode ops = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+    ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", cm.getMetadata().getResourceVersion());
+    cm.getData().forEach((pod, json) -> {
+      dev.sftp.contract.ServingReport r = dev.sftp.contract.ServingReport.parse(json);
+      if (!live.contains(pod) && (r == null || Instant.parse(r.at()).isBefore(before))) {
+        ops.addObject().put("op", "remove").put("path", "/data/" + pod.replace("~", "~0").replace("/", "~1"));
+      }
+    });
+    if (ops.size() > 1) {
+      try {
+        client.configMaps().inNamespace(ns).withName(cm.getMetadata().getName())
+            .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON), ops.toString());
+        LOG.infof("%s: removed the serving reports of %d pods that are gone", Names.gatewayKey(gw), ops.size() - 1);
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        LOG.debugf("%s: serving reports not pruned this time (%s)", Names.gatewayKey(gw), e.getMessage());
+      }
+    }
+  }
+
   /** Step 5: what is still moving: a pending claim, a Deployment not yet available. */
   private void observe(SftpGateway gw, PersistentVolumeClaim claim, Context<SftpGateway> ctx, Outcome outcome) {
     int replicas = GatewayRender.replicas(gw);
@@ -225,6 +283,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
           + GatewayRender.accessModes(gw) + " volumes");
     }
     Deployment deployment = cached(ctx, Deployment.class, Names.deployment(gw), gw.getMetadata().getNamespace());
+    pruneReports(gw, deployment);
     if (deployment == null || !available(deployment, replicas)) {
       outcome.progress(deployment == null ? Reasons.DEPLOYMENT_CREATED : Reasons.DEPLOYMENT_UNAVAILABLE,
           "Deployment " + Names.deployment(gw) + " has " + (deployment == null || deployment.getStatus() == null || deployment.getStatus().getAvailableReplicas() == null ? 0 : deployment.getStatus().getAvailableReplicas())

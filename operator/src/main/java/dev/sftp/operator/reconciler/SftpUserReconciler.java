@@ -10,11 +10,13 @@ import dev.sftp.operator.render.UserResolver;
 import dev.sftp.operator.status.Conditions;
 import dev.sftp.operator.status.Events;
 import dev.sftp.operator.status.Reasons;
+import dev.sftp.operator.status.Serving;
 import dev.sftp.operator.status.UserStatuses;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -48,10 +50,19 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
   private volatile InformerEventSource<SftpGateway, SftpUser> gateways;
   private SlimStore<Secret> secrets;
   private SlimStore<ConfigMap> configMaps;
+  private InformerEventSource<Pod, SftpUser> pods;
+  private final ServingView serving;
+  /**
+   * uid → the digest of the entry last judged served. Ready stays True while the entry is the
+   * same, so that a list re-rendered for another user (a pod still loading it) does not flip the
+   * users it did not change; lost on restart, when every user is judged afresh.
+   */
+  private final Map<String, Long> servedEntries = new java.util.concurrent.ConcurrentHashMap<>();
 
   public SftpUserReconciler(KubernetesClient client, UserDirectory directory) {
     this.client = client;
     this.directory = directory;
+    this.serving = new ServingView(directory);
   }
 
   @Override
@@ -84,7 +95,9 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     out.add(gateways);
     // Referenced Secrets and ConfigMaps: a rotation takes effect without touching the SftpUser.
     secrets = new SlimStore<>(s -> !primary.byIndex(BY_SECRET, key(s)).isEmpty(), m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
-    configMaps = new SlimStore<>(c -> !primary.byIndex(BY_CONFIGMAP, key(c)).isEmpty(), m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
+    // Also the gateways' serving ConfigMaps, whole: what each pod reports it serves.
+    configMaps = new SlimStore<>(c -> Names.servingGatewayKey(c) != null || !primary.byIndex(BY_CONFIGMAP, key(c)).isEmpty(),
+        m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
     out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
         .withName("user-secrets")
         .withItemStore(secrets)
@@ -95,13 +108,32 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
         .withName("user-configmaps")
         .withItemStore(configMaps)
         .withInformerListLimit(500L)
-        .withSecondaryToPrimaryMapper(c -> ids(primary.byIndex(BY_CONFIGMAP, key(c))))
+        .withSecondaryToPrimaryMapper(c -> {
+          String gw = Names.servingGatewayKey(c);
+          // A pod reported what it serves: the users still waiting for it.
+          return gw != null ? waiting(primary, gw) : ids(primary.byIndex(BY_CONFIGMAP, key(c)));
+        })
         .build(), context));
+    // The gateways' pods: one becoming ready (or going) changes who must serve a user.
+    pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SftpUser.class)
+        .withName("gateway-pods")
+        .withLabelSelector(GatewayWatches.MANAGED + "," + Names.GATEWAY_LABEL)
+        .withItemStore(new SlimStore<>(p -> true, null, p -> p.setSpec(null)))
+        .withOnUpdateFilter((now, before) -> ServingView.ready(now) != ServingView.ready(before))
+        .withSecondaryToPrimaryMapper(p -> waiting(primary, p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)))
+        .build(), context);
+    out.add(pods);
     return out;
   }
 
   private static String key(HasMetadata o) {
     return o.getMetadata().getNamespace() + "/" + o.getMetadata().getName();
+  }
+
+  /** The users of a gateway not (yet) Ready: only they can change when a pod or report does. */
+  private static Set<ResourceID> waiting(IndexerResourceCache<SftpUser> primary, String gatewayKey) {
+    return primary.byIndex(BY_GATEWAY, gatewayKey).stream().filter(u -> !UserStatuses.ready(u))
+        .map(ResourceID::fromResource).collect(Collectors.toSet());
   }
 
   private static Set<ResourceID> ids(List<SftpUser> users) {
@@ -128,16 +160,41 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
           .findFirst().orElseThrow(() -> new IllegalStateException("the user is missing from its own login index"));
     }
     SftpUserStatus old = u.getStatus();
+    List<Condition> oldConditions = old == null ? null : old.conditions;
     SftpUserStatus st = new SftpUserStatus();
     Long generation = u.getMetadata().getGeneration();
     st.observedGeneration = generation;
-    Condition ready = mine.reason() == null
-        ? Conditions.of(Conditions.READY, true, Reasons.ATTACHED, "The user can log in", generation)
-        : Conditions.of(Conditions.READY, false, mine.reason(), mine.message(), generation);
-    st.conditions = Conditions.merge(old == null ? null : old.conditions, List.of(ready), Instant.now());
+    Condition accepted = mine.served()
+        ? Conditions.of(Conditions.ACCEPTED, true, Reasons.ATTACHED, "Rendered into gateway " + gwNs + "/" + u.getSpec().gateway.name
+            + " (" + ServingView.listFile(mine.entry().name()) + ")", generation)
+        : Conditions.of(Conditions.ACCEPTED, false, mine.reason(), mine.message(), generation);
+    Serving.Verdict verdict = null;
+    Condition ready;
+    if (!mine.served() || mine.reason() != null) {
+      servedEntries.remove(uid(u));
+      ready = Conditions.of(Conditions.READY, false, mine.reason(), mine.message(), generation);
+    } else {
+      long entry = ServingView.entryDigest(mine.entry());
+      Condition was = Conditions.find(oldConditions, Conditions.READY);
+      if (Long.valueOf(entry).equals(servedEntries.get(uid(u))) && was != null && "True".equals(was.getStatus())) {
+        ready = Conditions.of(Conditions.READY, true, was.getReason(), was.getMessage(), generation);
+      } else {
+        verdict = Serving.judge(gwNs + "/" + u.getSpec().gateway.name, ServingView.listFile(mine.entry().name()),
+            serving.renderedDigest(gw, mine.entry()), ServingView.pods(gatewayPods(gw), configMaps.get(gwNs + "/" + Names.servingConfigMap(gw))));
+        if (verdict.served()) {
+          servedEntries.put(uid(u), entry);
+          forgetDeleted(ctx);
+        } else {
+          servedEntries.remove(uid(u));
+        }
+        ready = Conditions.of(Conditions.READY, verdict.served(), verdict.served() ? Reasons.SERVED : verdict.reason(), verdict.message(), generation);
+      }
+    }
+    Instant now = Instant.now();
+    st.conditions = Conditions.merge(oldConditions, List.of(ready, accepted), now);
     st.keyFingerprints = mine.fingerprints().isEmpty() ? null : mine.fingerprints();
     st.connection = connection(u, gw);
-    if (UserStatuses.failing(mine.reason()) && !mine.reason().equals(Conditions.reason(old == null ? null : old.conditions, Conditions.READY))) {
+    if (UserStatuses.failing(mine.reason()) && !mine.reason().equals(Conditions.reason(oldConditions, Conditions.ACCEPTED))) {
       Events.warning(client, u, mine.reason(), mine.message());
     }
     UpdateControl<SftpUser> control;
@@ -148,7 +205,40 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       control = UpdateControl.patchStatus(u);
     }
     // Its password is being hashed in the background: look again shortly.
-    return Reasons.PASSWORD_HASHING.equals(mine.reason()) ? control.rescheduleAfter(HASH_POLL) : control;
+    if (Reasons.PASSWORD_HASHING.equals(mine.reason())) {
+      return control.rescheduleAfter(HASH_POLL);
+    }
+    // Rendered but not loaded yet: a pod's report wakes the user, but the rendered list may
+    // reach this cache after the report; look again, less often the longer it takes.
+    if (verdict != null && (Reasons.RENDER_PENDING.equals(verdict.reason()) || Reasons.LOAD_PENDING.equals(verdict.reason()))) {
+      Condition r = Conditions.find(st.conditions, Conditions.READY);
+      long waited = r == null || r.getLastTransitionTime() == null ? 0 : java.time.Duration.between(Instant.parse(r.getLastTransitionTime()), now).toMillis();
+      return control.rescheduleAfter(Math.max(SERVING_POLL_MIN.toMillis(), Math.min(SERVING_POLL_MAX.toMillis(), waited / 4)));
+    }
+    return control;
+  }
+
+  /** How often a user waiting for its gateway to load it is looked at: first, and at most. */
+  static final java.time.Duration SERVING_POLL_MIN = java.time.Duration.ofSeconds(1);
+  static final java.time.Duration SERVING_POLL_MAX = java.time.Duration.ofSeconds(60);
+
+  private List<Pod> gatewayPods(SftpGateway gw) {
+    String name = gw.getMetadata().getName();
+    return pods.list(gw.getMetadata().getNamespace(), p -> name.equals(p.getMetadata().getLabels().get(Names.GATEWAY_LABEL))).toList();
+  }
+
+  /** Drops the entries of deleted users, now and then (amortised: one scan per 1,024 growths). */
+  private void forgetDeleted(Context<SftpUser> ctx) {
+    if (servedEntries.size() > FORGET_SLACK && servedEntries.size() % FORGET_SLACK == 0) {
+      Set<String> live = ctx.getPrimaryCache().list().map(SftpUserReconciler::uid).collect(Collectors.toSet());
+      servedEntries.keySet().retainAll(live);
+    }
+  }
+
+  private static final int FORGET_SLACK = 1024;
+
+  private static String uid(SftpUser u) {
+    return u.getMetadata().getUid() != null ? u.getMetadata().getUid() : u.getMetadata().getNamespace() + "/" + u.getMetadata().getName();
   }
 
   private static boolean sameObject(SftpUser a, SftpUser b) {

@@ -75,6 +75,12 @@ public class UserDirectory {
     this.ownSecrets = store;
   }
 
+  /** One of the operator's own Secrets from the gateway controller's cache ({@code namespace/name}), or null. */
+  Secret ownSecret(String key) {
+    SlimStore<Secret> own = ownSecrets;
+    return own == null ? null : own.get(key);
+  }
+
   /**
    * login → hash of the users rendered for a gateway, from the cached shard Secrets (a GET per
    * shard only before the cache exists): read once per pass, and only when a plain password is

@@ -229,7 +229,18 @@ public final class GatewayRender {
     return new RoleBuilder()
         .withMetadata(meta(gw, Names.serviceAccount(gw), true))
         .addNewRule().withApiGroups("").withResources("secrets").withVerbs("get", "list", "watch").withResourceNames(userShardNames(gw)).endRule()
+        // Where each pod reports the user lists it serves: patch of its gateway's ConfigMap only.
+        .addNewRule().withApiGroups("").withResources("configmaps").withVerbs("get", "patch").withResourceNames(Names.servingConfigMap(gw)).endRule()
         .build();
+  }
+
+  /**
+   * The ConfigMap the gateway's pods report what they serve into, one data key per pod (written
+   * by the pods, pruned by the operator): without data, so that applying it never touches what
+   * the pods wrote.
+   */
+  public static io.fabric8.kubernetes.api.model.ConfigMap servingConfigMap(SftpGateway gw) {
+    return new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withMetadata(meta(gw, Names.servingConfigMap(gw), true)).build();
   }
 
   public static RoleBinding gatewayRoleBinding(SftpGateway gw) {
@@ -321,6 +332,9 @@ public final class GatewayRender {
         .addNewEnv().withName("QUARKUS_MANAGEMENT_HOST").withValue("0.0.0.0").endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_USER_SECRETS").withValue(String.join(",", userShardNames(gw))).endEnv()
+        // Each pod reports what it serves under its own name (see servingConfigMap).
+        .addNewEnv().withName("GATEWAY_KUBERNETES_POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().endEnv()
+        .addNewEnv().withName("GATEWAY_KUBERNETES_SERVING_CONFIG_MAP").withValue(Names.servingConfigMap(gw)).endEnv()
         // Read by the java launcher, added to the image's JAVA_TOOL_OPTIONS (see heapFloorMiB).
         .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(sp.resources) + "m").endEnv()
         .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()

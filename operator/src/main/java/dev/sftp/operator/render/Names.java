@@ -79,6 +79,23 @@ public final class Names {
     return gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName();
   }
 
+  /** The ConfigMap the gateway's pods report what they serve into ({@link dev.sftp.contract.ServingReport}). */
+  public static String servingConfigMap(SftpGateway gw) {
+    return gw.getMetadata().getName() + SERVING_SUFFIX;
+  }
+
+  /**
+   * The gateway whose serving ConfigMap this is ({@code namespace/name}), or null: named {@code
+   * <gateway>-serving} and labelled as the operator labels it.
+   */
+  public static String servingGatewayKey(io.fabric8.kubernetes.api.model.HasMetadata cm) {
+    Map<String, String> l = cm.getMetadata().getLabels();
+    String gw = l == null || !MANAGED_BY.equals(l.get("app.kubernetes.io/managed-by")) ? null : l.get(GATEWAY_LABEL);
+    return gw != null && cm.getMetadata().getName().equals(gw + SERVING_SUFFIX) ? cm.getMetadata().getNamespace() + "/" + gw : null;
+  }
+
+  private static final String SERVING_SUFFIX = "-serving";
+
   public static String pdb(SftpGateway gw) {
     return gw.getMetadata().getName();
   }

@@ -11,6 +11,8 @@ import java.util.Objects;
 /** Kubernetes-convention conditions, keeping lastTransitionTime while the status holds. */
 public final class Conditions {
   public static final String READY = "Ready";
+  /** An SftpUser rendered into its gateway's contract (Ready: and served by every ready pod). */
+  public static final String ACCEPTED = "Accepted";
   public static final String RECONCILING = "Reconciling";
   public static final String STALLED = "Stalled";
 
@@ -34,6 +36,11 @@ public final class Conditions {
       out.add(c);
     }
     return out;
+  }
+
+  /** The condition of a type, or null. */
+  public static Condition find(List<Condition> conditions, String type) {
+    return conditions == null ? null : conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
   }
 
   /** The reason of the condition of a type, or null. */

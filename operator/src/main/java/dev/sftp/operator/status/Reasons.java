@@ -20,8 +20,14 @@ public final class Reasons {
   public static final String DISRUPTION_BUDGET_UNSUPPORTED = "DisruptionBudgetUnsupported";
   public static final String RECONCILE_ERROR = "ReconcileError";
 
-  // SftpUser
+  // SftpUser: Accepted (rendered into the gateway's contract)
   public static final String ATTACHED = "Attached";
+  // SftpUser: Ready (every ready gateway pod serves the rendered entry)
+  public static final String SERVED = "Served";
+  public static final String RENDER_PENDING = "RenderPending";
+  public static final String GATEWAY_UNAVAILABLE = "GatewayUnavailable";
+  public static final String LOAD_PENDING = "LoadPending";
+
   public static final String GATEWAY_NOT_FOUND = "GatewayNotFound";
   public static final String NAMESPACE_NOT_ALLOWED = "NamespaceNotAllowed";
   public static final String SECRET_NOT_FOUND = "SecretNotFound";

@@ -216,7 +216,8 @@ class RealApiServerIT {
     System.out.println("kubectl get sftpgateways (server-side table):\n" + table);
     assertThat(table).contains("Ready=True").contains("Endpoint=files." + ns + ".svc:22").contains("Users=1");
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers")).contains("Gateway=files").contains("Ready=True").contains("Reason=Attached"));
+        // Rendered, but no pod of the gateway exists here (no kubelet): not Ready, and says why.
+        assertThat(table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers")).contains("Gateway=files").contains("Ready=False").contains("Reason=GatewayUnavailable"));
     System.out.println("kubectl get sftpusers (server-side table):\n" + table("/apis/sftp.dev/v1alpha1/namespaces/" + ns + "/sftpusers"));
 
     Map<String, String> versions = versions(ns);
@@ -297,6 +298,8 @@ class RealApiServerIT {
         pb.environment().put(env.getName(), env.getValue());
       } else if (env.getValueFrom() != null && env.getValueFrom().getFieldRef() != null && "metadata.namespace".equals(env.getValueFrom().getFieldRef().getFieldPath())) {
         pb.environment().put(env.getName(), ns);
+      } else if (env.getValueFrom() != null && env.getValueFrom().getFieldRef() != null && "metadata.name".equals(env.getValueFrom().getFieldRef().getFieldPath())) {
+        pb.environment().put(env.getName(), POD);
       }
     }
     pb.environment().remove("GATEWAY_CONFIG_DIR");
@@ -316,6 +319,51 @@ class RealApiServerIT {
       };
       Files.writeString(kh, knownHosts(ns, port));
       assertThat(login.apply("alice", aliceKey)).isZero();
+      // The pod object (this test plays the kubelet): once it is ready, alice is Ready, from
+      // what the gateway reported with its own token.
+      podOf(ns, d, true);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "True".equals(userReady(ns, "alice").getStatus()));
+      assertThat(userReady(ns, "alice").getReason()).isEqualTo("Served");
+
+      // Users applied together: each is tried once, at the moment it becomes Ready.
+      List<String> names = List.of("carol", "dave", "erin", "frank");
+      Map<String, Path> keys = new LinkedHashMap<>();
+      for (String n : names) {
+        keys.put(n, keygen(tmp, n));
+      }
+      // The gateway is frozen (SIGSTOP) while they are applied, as a pod slow to load would be:
+      // rendered is not enough, none is Ready until the pod serves it.
+      assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(gateway.pid())).start().waitFor()).isZero();
+      long applied = System.nanoTime();
+      try {
+        for (String n : names) {
+          client.resource(dev.sftp.operator.reconciler.UserFixtures.keyUser(ns, n, "files", Files.readString(Path.of(keys.get(n) + ".pub")).trim())).create();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> names.stream().allMatch(n -> shards(ns).stream().anyMatch(sh -> decoded(sh).contains("\"" + n + "\""))));
+        Thread.sleep(2000);
+        for (String n : names) {
+          assertThat(userReady(ns, n)).as(n + " while the gateway is frozen").isNotNull()
+              .satisfies(c -> assertThat(c.getStatus() + " " + c.getReason()).isEqualTo("False LoadPending"));
+        }
+      } finally {
+        new ProcessBuilder("kill", "-CONT", Long.toString(gateway.pid())).start().waitFor();
+      }
+      Map<String, Long> readyAfter = new LinkedHashMap<>();
+      Map<String, Integer> firstLogin = new LinkedHashMap<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (readyAfter.size() < names.size() && System.nanoTime() < deadline) {
+        for (String n : names) {
+          io.fabric8.kubernetes.api.model.Condition c = readyAfter.containsKey(n) ? null : userReady(ns, n);
+          if (c != null && "True".equals(c.getStatus())) {
+            readyAfter.put(n, (System.nanoTime() - applied) / 1_000_000);
+            firstLogin.put(n, login.apply(n, keys.get(n)));
+          }
+        }
+        Thread.sleep(20);
+      }
+      System.out.println("real API server: users applied together became Ready after " + readyAfter + " ms; first login exit codes " + firstLogin);
+      assertThat(readyAfter).containsOnlyKeys(names);
+      assertThat(firstLogin).allSatisfy((n, exit) -> assertThat(exit).as("first login of " + n + " at the moment it was Ready").isZero());
 
       // A new SftpUser: from apply to a working login, through operator, API server and watch.
       long t0 = System.nanoTime();
@@ -340,6 +388,33 @@ class RealApiServerIT {
         System.out.println(Files.readString(log));
       }
     }
+    // A clean shutdown takes the pod's report away (with the gateway's own token).
+    assertThat(client.configMaps().inNamespace(ns).withName("files-serving").get().getData()).doesNotContainKey(POD);
+  }
+
+  /** The name the gateway process reports under (its pod's name, from the downward API). */
+  static final String POD = "files-7d9c-abcde";
+
+  /** The gateway's pod as the Deployment would make it, Ready or not (there is no kubelet here). */
+  static void podOf(String ns, Deployment d, boolean ready) {
+    var template = d.getSpec().getTemplate();
+    io.fabric8.kubernetes.api.model.Pod p = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName(POD).withNamespace(ns).withLabels(template.getMetadata().getLabels()).endMetadata()
+        .withNewSpec().withAutomountServiceAccountToken(false).addNewContainer().withName("gateway").withImage("gateway:test").endContainer().endSpec()
+        .build();
+    io.fabric8.kubernetes.api.model.Pod made = client.pods().inNamespace(ns).withName(POD).get();
+    if (made == null) {
+      made = client.resource(p).create();
+    }
+    made.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running")
+        .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition().build());
+    client.pods().inNamespace(ns).resource(made).updateStatus();
+  }
+
+  static io.fabric8.kubernetes.api.model.Condition userReady(String ns, String name) {
+    SftpUser u = client.resources(SftpUser.class).inNamespace(ns).withName(name).get();
+    return u == null || u.getStatus() == null || u.getStatus().conditions == null ? null
+        : u.getStatus().conditions.stream().filter(c -> c.getType().equals("Ready")).findFirst().orElse(null);
   }
 
   static Path keygen(Path dir, String name) throws Exception {

@@ -54,7 +54,7 @@ class ManyUsersIT {
     long attached = (System.nanoTime() - t0) / 1_000_000;
     await().atMost(Duration.ofMinutes(30)).pollInterval(Duration.ofSeconds(1)).until(() ->
         client.resources(SftpUser.class).inNamespace(ns).list().getItems().stream().allMatch(u -> u.getStatus() != null
-            && u.getStatus().conditions.stream().anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"))));
+            && u.getStatus().conditions.stream().anyMatch(c -> c.getType().equals("Accepted") && c.getStatus().equals("True"))));
     long allReady = (System.nanoTime() - t0) / 1_000_000;
     int writes = 0;
     int shardWrites = 0;
@@ -75,7 +75,7 @@ class ManyUsersIT {
         .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(-1);
     long shardBytes = client.secrets().inNamespace(ns).list().getItems().stream().filter(s -> s.getMetadata().getName().startsWith("big-users-"))
         .mapToLong(s -> s.getData().values().stream().mapToLong(v -> java.util.Base64.getDecoder().decode(v).length).sum()).sum();
-    System.out.printf("%d users: created by the test in %d ms; all rendered after %d ms, all Ready after %d ms; %d operator writes (%d of them shard Secrets);"
+    System.out.printf("%d users: created by the test in %d ms; all rendered after %d ms, all Accepted after %d ms; %d operator writes (%d of them shard Secrets);"
         + " rendered user shards %d bytes; test JVM (operator + mock API server) heap in use after GC %d MiB, RSS %d MiB%n",
         USERS, created, attached, allReady, writes, shardWrites, shardBytes, heapMiB, rssKiB >> 10);
     assertThat(writes).isGreaterThanOrEqualTo(USERS); // one status per user at least

@@ -92,6 +92,29 @@ class SftpGatewayReconcilerIT {
     assertThat(client.apps().deployments().inNamespace(ns).withName("files").get().getMetadata().getOwnerReferences()).hasSize(1);
   }
 
+  /**
+   * The serving ConfigMap is made for the pods and its data left to them; the report of a pod
+   * that is gone is removed once it is old, a recent one is kept (its pod may not be in the
+   * cache yet).
+   */
+  @Test
+  void reportsOfPodsThatAreGoneArePruned() {
+    String ns = "prune";
+    String fresh = new dev.sftp.contract.ServingReport(Map.of("users-00.json", "aa"), java.time.Instant.now().toString()).toJson();
+    String stale = new dev.sftp.contract.ServingReport(Map.of("users-00.json", "aa"), "2026-01-01T00:00:00Z").toJson();
+    SftpGateway gw = gateway(ns, "files");
+    io.fabric8.kubernetes.api.model.ConfigMap cm = dev.sftp.operator.render.GatewayRender.servingConfigMap(gw);
+    cm.getMetadata().setOwnerReferences(null);
+    cm.setData(Map.of("files-gone", stale, "files-new", fresh, "files-junk", "{"));
+    client.resource(cm).create();
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.configMaps().inNamespace(ns).withName("files-serving").get().getData())
+        .containsOnlyKeys("files-new"));
+    SftpGateway other = gateway(ns, "other");
+    client.resources(SftpGateway.class).inNamespace(ns).resource(other).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.configMaps().inNamespace(ns).withName("other-serving").get()).isNotNull());
+  }
+
   @Test
   void anUnchangedGatewayCausesNoWrites() throws Exception {
     String ns = "noop";

@@ -43,17 +43,37 @@ class SftpUserReconcilerIT {
   }
 
   Condition ready(String ns, String name) {
-    SftpUser u = client.resources(SftpUser.class).inNamespace(ns).withName(name).get();
-    return u == null || u.getStatus() == null ? null
-        : u.getStatus().conditions.stream().filter(c -> c.getType().equals("Ready")).findFirst().orElse(null);
+    return condition(ns, name, "Ready");
   }
 
+  Condition condition(String ns, String name, String type) {
+    SftpUser u = client.resources(SftpUser.class).inNamespace(ns).withName(name).get();
+    return u == null || u.getStatus() == null ? null
+        : u.getStatus().conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElse(null);
+  }
+
+  /**
+   * Waits for a user's reason: "Attached" is Accepted=True (rendered; Ready=False while no pod of
+   * the gateway exists, as in these tests), any other the reason of Ready=False (and of Accepted
+   * unless the user is rendered but refused: Disabled, Expired).
+   */
   void awaitReason(String ns, String name, String reason) {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       Condition c = ready(ns, name);
+      Condition a = condition(ns, name, "Accepted");
       assertThat(c).isNotNull();
-      assertThat(c.getReason()).isEqualTo(reason);
-      assertThat(c.getStatus()).isEqualTo(reason.equals("Attached") ? "True" : "False");
+      assertThat(a).isNotNull();
+      assertThat(c.getStatus()).isEqualTo("False");
+      if (reason.equals("Attached")) {
+        assertThat(a.getStatus()).isEqualTo("True");
+        assertThat(a.getReason()).isEqualTo("Attached");
+        assertThat(c.getReason()).isEqualTo("GatewayUnavailable");
+      } else {
+        assertThat(c.getReason()).isEqualTo(reason);
+        boolean rendered = reason.equals("Disabled") || reason.equals("Expired");
+        assertThat(a.getStatus()).isEqualTo(rendered ? "True" : "False");
+        assertThat(a.getReason()).isEqualTo(rendered ? "Attached" : reason);
+      }
     });
   }
 
@@ -282,5 +302,88 @@ class SftpUserReconcilerIT {
     assertThat(pw).hasSize(24);
     await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "carol") != null);
     assertThat(PasswordHashes.verify(renderedUser(ns, "files", "carol").passwordHash(), pw)).isTrue();
+  }
+
+  /** A gateway pod as the Deployment would make it, Ready or not (the mock server runs no kubelet). */
+  void pod(String ns, String gw, String name, boolean ready) {
+    io.fabric8.kubernetes.api.model.Pod p = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName(name).withNamespace(ns)
+        .withLabels(Map.of("app.kubernetes.io/managed-by", "sftp-operator", "sftp.dev/gateway", gw)).endMetadata()
+        .withNewSpec().addNewContainer().withName("gateway").withImage("x").endContainer().endSpec()
+        .withNewStatus().addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition().endStatus()
+        .build();
+    client.resource(p).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+  }
+
+  /** What a gateway pod writes after loading its users: the digests of the lists it loaded. */
+  void report(String ns, String gw, String pod, String... logins) {
+    Map<String, String> lists = new java.util.TreeMap<>();
+    for (String login : logins) {
+      int shard = dev.sftp.operator.render.GatewayRender.shardOf(login);
+      String file = String.format("users-%02d.json", shard);
+      Secret s = client.secrets().inNamespace(ns).withName(gw + "-users-" + String.format("%02d", shard)).get();
+      lists.put(file, dev.sftp.contract.ConfigDirectory.listDigest(Base64.getDecoder().decode(s.getData().get(file))));
+    }
+    String json = new dev.sftp.contract.ServingReport(lists, java.time.Instant.now().toString()).toJson();
+    client.configMaps().inNamespace(ns).withName(gw + "-serving").edit(cm -> {
+      Map<String, String> data = new java.util.HashMap<>(cm.getData() == null ? Map.of() : cm.getData());
+      data.put(pod, json);
+      cm.setData(data);
+      return cm;
+    });
+  }
+
+  void awaitReady(String ns, String name, String status, String reason, String messagePart) {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Condition c = ready(ns, name);
+      assertThat(c).isNotNull();
+      assertThat(c.getStatus()).isEqualTo(status);
+      assertThat(c.getReason()).isEqualTo(reason);
+      assertThat(c.getMessage()).contains(messagePart);
+    });
+  }
+
+  /**
+   * Ready means the user can log in: rendered is not enough (Accepted); every ready pod of the
+   * gateway must report that it serves the user list holding the user's current entry. A pod
+   * that is not ready does not count; a change of the user waits for the pods again.
+   */
+  @Test
+  void aUserIsReadyOnlyWhenEveryReadyPodServesItsCurrentEntry() throws Exception {
+    String ns = "u-serve";
+    gateway(ns, "files");
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "alice", "files", KEY)).create();
+    awaitReason(ns, "alice", "Attached");
+    awaitReady(ns, "alice", "False", "GatewayUnavailable", "no pod of gateway u-serve/files is ready");
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.configMaps().inNamespace(ns).withName("files-serving").get() != null
+        && renderedUser(ns, "files", "alice") != null);
+
+    pod(ns, "files", "files-a", true);
+    pod(ns, "files", "files-b", false);
+    awaitReady(ns, "alice", "False", "LoadPending", "0 of 1 ready pods");
+    report(ns, "files", "files-a", "alice");
+    awaitReady(ns, "alice", "True", "Served", "the ready pod of gateway u-serve/files serves it");
+
+    // A second ready pod that has not loaded bob's list: bob waits for it, alice stays Ready.
+    pod(ns, "files", "files-b", true);
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "bob", "files", KEY)).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "bob") != null);
+    report(ns, "files", "files-a", "alice", "bob");
+    awaitReady(ns, "bob", "False", "LoadPending", "1 of 2 ready pods of gateway u-serve/files serve it so far (waiting for files-b)");
+    assertThat(ready(ns, "alice").getStatus()).isEqualTo("True");
+    report(ns, "files", "files-b", "alice", "bob");
+    awaitReady(ns, "bob", "True", "Served", "all 2 ready pods");
+
+    // alice's entry changes (read-only): not Ready until the pods serve the new entry.
+    UserEntry before = renderedUser(ns, "files", "alice");
+    client.resources(SftpUser.class).inNamespace(ns).withName("alice").edit(u -> {
+      u.getSpec().readOnly = true;
+      return u;
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> !renderedUser(ns, "files", "alice").equals(before));
+    awaitReady(ns, "alice", "False", "LoadPending", "0 of 2 ready pods");
+    report(ns, "files", "files-a", "alice", "bob");
+    report(ns, "files", "files-b", "alice", "bob");
+    awaitReady(ns, "alice", "True", "Served", "all 2 ready pods");
   }
 }

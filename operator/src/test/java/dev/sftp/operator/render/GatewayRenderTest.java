@@ -39,15 +39,27 @@ class GatewayRenderTest {
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(1000L);
     assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
-    // The pod's token serves only to watch its own user shard Secrets, by name.
+    // The pod's token serves only to watch its own user shard Secrets and to report what it
+    // serves into its own ConfigMap, by name.
     assertThat(pod.getAutomountServiceAccountToken()).isTrue();
     assertThat(GatewayRender.serviceAccount(gw).getAutomountServiceAccountToken()).isFalse();
     var rule = GatewayRender.gatewayRole(gw).getRules();
-    assertThat(rule).singleElement().satisfies(r -> {
-      assertThat(r.getResources()).containsExactly("secrets");
-      assertThat(r.getVerbs()).containsExactly("get", "list", "watch");
-      assertThat(r.getResourceNames()).hasSize(16).allMatch(n -> n.matches("files-users-\\d\\d")).doesNotContain("files-host-keys", "files-config");
+    assertThat(rule).hasSize(2);
+    assertThat(rule.get(0).getResources()).containsExactly("secrets");
+    assertThat(rule.get(0).getVerbs()).containsExactly("get", "list", "watch");
+    assertThat(rule.get(0).getResourceNames()).hasSize(16).allMatch(n -> n.matches("files-users-\\d\\d")).doesNotContain("files-host-keys", "files-config");
+    assertThat(rule.get(1).getResources()).containsExactly("configmaps");
+    assertThat(rule.get(1).getVerbs()).containsExactly("get", "patch");
+    assertThat(rule.get(1).getResourceNames()).containsExactly("files-serving");
+    assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("GATEWAY_KUBERNETES_POD_NAME");
+      assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
     });
+    assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("GATEWAY_KUBERNETES_SERVING_CONFIG_MAP");
+      assertThat(e.getValue()).isEqualTo("files-serving");
+    });
+    assertThat(Names.servingGatewayKey(GatewayRender.servingConfigMap(gw))).isEqualTo(gw.getMetadata().getNamespace() + "/files");
     assertThat(GatewayRender.gatewayRoleBinding(gw).getSubjects()).singleElement().satisfies(sub -> assertThat(sub.getName()).isEqualTo("files"));
     assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e -> {
       assertThat(e.getName()).isEqualTo("GATEWAY_KUBERNETES_USER_SECRETS");
