@@ -205,7 +205,7 @@ class Gateway(Server):
             "users": [user]}, indent=1))
         self.log = open(d / "gateway.log", "w")
         # As the image's ENTRYPOINT (gateway/src/main/docker/Dockerfile): the JDK's Poly1305 opened.
-        cmd = [java, "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED"] + jvm_opts + [
+        cmd = [java, "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.fs=ALL-UNNAMED"] + jvm_opts + [
             f"-Dgateway.config-dir={d / 'config'}", "-Dquarkus.management.port=0", "-jar", str(JAR)]
         self.proc = subprocess.Popen(REAPER + cmd, stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)

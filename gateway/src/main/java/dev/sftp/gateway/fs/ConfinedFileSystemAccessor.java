@@ -49,10 +49,16 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final UserRegistry registry;
   private final SetstatMode setstatMode;
   private final int umask;
-  public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask) {
+  private final Beneath beneath;
+
+  /**
+   * @param beneath the kernel's check of every path used (or user space only, where it cannot)
+   */
+  public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath) {
     this.registry = registry;
     this.setstatMode = setstatMode;
     this.umask = umask;
+    this.beneath = beneath;
   }
 
   // ---- path resolution and confinement ----
@@ -158,20 +164,107 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     open.add(LinkOption.NOFOLLOW_LINKS);
     // MINA answers a failure with a status code and its generic text, never the exception's
     // message (which names the physical path); IsolationIT checks it.
-    return FileChannel.open(physical.path(), open, createAttrs);
+    try (Beneath.At at = beneath.at(physical.path())) {
+      return FileChannel.open(at.path(), open, createAttrs);
+    }
   }
 
   @Override
   public DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem, DirectoryHandle dirHandle, Path dir,
       String handle, LinkOption... linkOptions) throws IOException {
     require(subsystem, Permission.LIST, dir);
-    return SftpFileSystemAccessor.super.openDirectory(subsystem, dirHandle, dir, handle, linkOptions);
+    Path physical = confinedNow(subsystem, dir).path();
+    DirectoryStream<Path> names = beneath.list(physical);
+    // The entries as MINA uses them: paths of the home's file system, by name.
+    DirectoryStream<Path> rooted = new DirectoryStream<>() {
+      @Override
+      public java.util.Iterator<Path> iterator() {
+        java.util.Iterator<Path> it = names.iterator();
+        return new java.util.Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return it.hasNext();
+          }
+
+          @Override
+          public Path next() {
+            return dir.resolve(it.next().getFileName().toString());
+          }
+        };
+      }
+
+      @Override
+      public void close() throws IOException {
+        names.close();
+      }
+    };
+    return new Utf8Names(rooted, virtual(dir));
+  }
+
+  /**
+   * A listing without the names that are not valid UTF-8 (put on the volume by another
+   * workload). SFTP names are UTF-8, and the rooted paths MINA lists carry names as Java strings,
+   * where such a name turns into U+FFFD and no longer leads back to its file: MINA's stat of it
+   * failed and ended the whole listing ("No such file"), hiding every sibling. Such an entry is
+   * skipped, and the listing says so in one log line; the file itself is left alone.
+   */
+  static final class Utf8Names implements DirectoryStream<Path> {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Utf8Names.class.getName());
+    private final DirectoryStream<Path> names;
+    private final String where;
+
+    Utf8Names(DirectoryStream<Path> names, String where) {
+      this.names = names;
+      this.where = where;
+    }
+
+    @Override
+    public java.util.Iterator<Path> iterator() {
+      java.util.Iterator<Path> all = names.iterator();
+      return new java.util.Iterator<>() {
+        Path next;
+        int skipped;
+
+        @Override
+        public boolean hasNext() {
+          while (next == null && all.hasNext()) {
+            Path p = all.next();
+            Path name = p.getFileName();
+            if (name != null && name.toString().indexOf('\uFFFD') >= 0 && !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+              if (skipped++ == 0) {
+                LOG.warning("listing " + where + ": skipped a name that is not valid UTF-8 (SFTP names are UTF-8; rename it on the volume to make it visible)");
+              }
+              continue;
+            }
+            next = p;
+          }
+          return next != null;
+        }
+
+        @Override
+        public Path next() {
+          if (!hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          Path p = next;
+          next = null;
+          return p;
+        }
+      };
+    }
+
+    @Override
+    public void close() throws IOException {
+      names.close();
+    }
   }
 
   @Override
   public void createDirectory(SftpSubsystemProxy subsystem, Path path) throws IOException {
     require(subsystem, Permission.MKDIR, path);
-    Files.createDirectory(path, PosixFilePermissions.asFileAttribute(masked(0777)));
+    try (Beneath.At at = beneath.at(confine(path))) {
+      Files.createDirectory(at.path(), PosixFilePermissions.asFileAttribute(masked(0777)));
+    }
     RequestMemory m = RequestMemory.of(subsystem);
     if (m != null) {
       m.createdDir(path);
@@ -181,7 +274,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   @Override
   public void removeFile(SftpSubsystemProxy subsystem, Path path, boolean isDirectory) throws IOException {
     require(subsystem, Permission.DELETE, path);
-    SftpFileSystemAccessor.super.removeFile(subsystem, path, isDirectory);
+    try (Beneath.At at = beneath.at(confineParent(path))) {
+      Files.delete(at.path());
+    }
   }
 
   @Override
@@ -193,7 +288,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       require(subsystem, Permission.DELETE, newPath);
     }
     checkLinkStaysInside(oldPath, newPath);
-    SftpFileSystemAccessor.super.renameFile(subsystem, oldPath, newPath, opts);
+    try (Beneath.At from = beneath.at(confineParent(oldPath)); Beneath.At to = beneath.at(confineParent(newPath))) {
+      Files.move(from.path(), to.path(), opts.toArray(new CopyOption[0]));
+    }
   }
 
   @Override
@@ -201,9 +298,11 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       throws IOException {
     require(subsystem, Permission.READ, src);
     require(subsystem, Permission.WRITE, dst);
-    confine(src);
-    confine(dst);
-    SftpFileSystemAccessor.super.copyFile(subsystem, src, dst, opts);
+    List<CopyOption> options = new ArrayList<>(opts);
+    options.add(LinkOption.NOFOLLOW_LINKS);
+    try (Beneath.At from = beneath.at(confine(src)); Beneath.At to = beneath.at(confine(dst))) {
+      Files.copy(from.path(), to.path(), options.toArray(new CopyOption[0]));
+    }
   }
 
   /**
@@ -238,35 +337,86 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
 
   // ---- links ----
 
+  /**
+   * A symbolic link stores a relative target as the client wrote it, as OpenSSH does, so the link
+   * survives a rename of its folder or another mount point of the volume, and reading it returns
+   * it unchanged. A relative target that would climb above the home from where the link is, is
+   * refused. An absolute target means a path inside the home (the client's "/"); it is stored as
+   * the relative path that leads there from the link's folder, so that no link on the volume ever
+   * points outside the home for any program that follows it (a job processing the uploads, a
+   * sidecar), not only for this gateway; reading it back gives that relative form.
+   */
   @Override
   public void createLink(SftpSubsystemProxy subsystem, Path link, Path existing, boolean symLink) throws IOException {
     if (!symLink) {
       deny(subsystem.getServerSession(), Permission.SYMLINK, virtual(link) + " (hard links are not supported)");
     }
     require(subsystem, Permission.SYMLINK, link);
-    // The target is taken as a path inside the home (".." stops at "/"), and stored as an
-    // absolute path, so that the link means the same wherever it is moved.
-    Path virtualTarget = existing.isAbsolute() ? existing : link.toAbsolutePath().getParent().resolve(existing);
-    Path realHome = ((RootedFileSystem) link.getFileSystem()).getRoot();
-    Path physicalTarget = realHome;
-    for (Path part : virtualTarget.toAbsolutePath().normalize()) {
-      String n = part.toString();
-      if (n.equals("..")) {
-        physicalTarget = physicalTarget.equals(realHome) ? realHome : physicalTarget.getParent();
-      } else if (!n.isEmpty() && !n.equals(".")) {
-        physicalTarget = physicalTarget.resolve(n);
-      }
+    String target = existing.toString();
+    if (target.isEmpty() || target.indexOf('\0') >= 0) {
+      throw new AccessDeniedException(virtual(link), null, "invalid link target");
     }
     Path physicalLink = confineParent(link);
-    Files.createSymbolicLink(physicalLink, physicalTarget);
+    Path realHome = ((RootedFileSystem) link.getFileSystem()).getRoot();
+    Path parent = physicalLink.getParent();
+    List<String> from = new ArrayList<>();
+    for (Path part : realHome.relativize(parent)) {
+      if (!part.toString().isEmpty()) {
+        from.add(part.toString());
+      }
+    }
+    if (existing.isAbsolute()) {
+      // Where it leads inside the home, ".." stopping at "/", written relative to the link's folder.
+      List<String> to = new ArrayList<>();
+      for (Path part : existing) {
+        String n = part.toString();
+        if (n.equals("..")) {
+          if (!to.isEmpty()) {
+            to.remove(to.size() - 1);
+          }
+        } else if (!n.isEmpty() && !n.equals(".")) {
+          to.add(n);
+        }
+      }
+      int common = 0;
+      while (common < from.size() && common < to.size() && from.get(common).equals(to.get(common))) {
+        common++;
+      }
+      List<String> rel = new ArrayList<>();
+      for (int i = common; i < from.size(); i++) {
+        rel.add("..");
+      }
+      rel.addAll(to.subList(common, to.size()));
+      target = rel.isEmpty() ? "." : String.join("/", rel);
+    } else {
+      int depth = from.size();
+      for (Path part : existing) {
+        String n = part.toString();
+        if (n.equals("..")) {
+          if (--depth < 0) {
+            throw new AccessDeniedException(virtual(link), null, "the link's target '" + target + "' leaves the home directory");
+          }
+        } else if (!n.isEmpty() && !n.equals(".")) {
+          depth++;
+        }
+      }
+    }
+    try (Beneath.At at = beneath.at(physicalLink)) {
+      Files.createSymbolicLink(at.path(), physicalLink.getFileSystem().getPath(target));
+    }
   }
 
   @Override
   public String resolveLinkTarget(SftpSubsystemProxy subsystem, Path link) throws IOException {
-    Path physical = confineParent(link);
-    Path target = Files.readSymbolicLink(physical);
+    Path target;
+    try (Beneath.At at = beneath.at(confineParent(link))) {
+      target = Files.readSymbolicLink(at.path());
+    }
     Path realHome = ((RootedFileSystem) link.getFileSystem()).getRoot();
     if (target.isAbsolute()) {
+      // Written by earlier versions, which stored the physical path of a place in the home: shown
+      // from the home. One made on the volume by another program that points elsewhere is not
+      // followed, and not shown either.
       if (!target.startsWith(realHome)) {
         throw new AccessDeniedException(virtual(link), null, "link points outside the home directory");
       }
@@ -277,29 +427,64 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
 
   // ---- attributes ----
 
+  /**
+   * The physical path an attribute operation acts on: the end of the links when they are
+   * followed, else the name itself (a link stays a link).
+   */
+  private static Path physical(Path rooted, LinkOption... options) throws IOException {
+    for (LinkOption o : options) {
+      if (o == LinkOption.NOFOLLOW_LINKS) {
+        return confineParent(rooted);
+      }
+    }
+    return confine(rooted);
+  }
+
+  @Override
+  public java.util.Map<String, ?> readFileAttributes(SftpSubsystemProxy subsystem, Path file, String view, LinkOption... options)
+      throws IOException {
+    try (Beneath.At at = beneath.at(physical(file, options))) {
+      return Files.readAttributes(at.path(), view, LinkOption.NOFOLLOW_LINKS);
+    }
+  }
+
   @Override
   public void setFileAttribute(SftpSubsystemProxy subsystem, Path file, String view, String attribute, Object value,
       LinkOption... options) throws IOException {
-    if ("size".equals(attribute)) {
-      require(subsystem, Permission.WRITE, file); // truncation is a write, not a setstat
-      confine(file);
-      SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options);
+    if (value == null) {
       return;
     }
-    setstat(subsystem, file, () -> SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options));
+    if ("size".equals(attribute)) {
+      require(subsystem, Permission.WRITE, file); // truncation is a write, not a setstat
+    }
+    IoAction set = () -> {
+      try (Beneath.At at = beneath.at(physical(file, options))) {
+        Files.setAttribute(at.path(), view + ":" + attribute, value, LinkOption.NOFOLLOW_LINKS);
+      }
+    };
+    if ("size".equals(attribute)) {
+      set.run();
+      return;
+    }
+    setstat(subsystem, file, set);
   }
 
   @Override
   public void setFilePermissions(SftpSubsystemProxy subsystem, Path path, Set<PosixFilePermission> perms,
       LinkOption... options) throws IOException {
     RequestMemory m = RequestMemory.of(subsystem);
+    IoAction set = () -> {
+      try (Beneath.At at = beneath.at(physical(path, options))) {
+        Files.getFileAttributeView(at.path(), java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .setPermissions(masked(toMode(perms)));
+      }
+    };
     if (m != null && m.takeCreatedDir(path)) {
       // MKDIR's own mode: part of creating the directory, so no setstat permission needed.
-      confine(path);
-      Files.setPosixFilePermissions(path, masked(toMode(perms)));
+      set.run();
       return;
     }
-    setstat(subsystem, path, () -> Files.setPosixFilePermissions(path, masked(toMode(perms))));
+    setstat(subsystem, path, set);
   }
 
   @Override

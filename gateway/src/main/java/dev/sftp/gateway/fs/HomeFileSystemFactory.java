@@ -13,12 +13,20 @@ import org.apache.sshd.common.file.FileSystemFactory;
 import org.apache.sshd.common.file.root.RootedFileSystemProvider;
 import org.apache.sshd.common.session.SessionContext;
 
-/** Gives each session a file system rooted at its user's home, created on first login. */
+/**
+ * Gives each session a file system rooted at its user's home, created on first login (each
+ * missing folder made through {@link Beneath}, so a link put on the way by another program is not
+ * followed). A home reached through a link on the volume is refused: its real path must be the
+ * one the contract names below the data root.
+ */
 public class HomeFileSystemFactory implements FileSystemFactory {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HomeFileSystemFactory.class.getName());
   private final UserRegistry registry;
+  private final Beneath beneath;
 
-  public HomeFileSystemFactory(UserRegistry registry) {
+  public HomeFileSystemFactory(UserRegistry registry, Beneath beneath) {
     this.registry = registry;
+    this.beneath = beneath;
   }
 
   @Override
@@ -33,9 +41,23 @@ public class HomeFileSystemFactory implements FileSystemFactory {
       throw new AccessDeniedException("user no longer exists");
     }
     Path home = u.home();
-    if (!Files.isDirectory(home)) {
-      Files.createDirectories(home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+    if (!Files.isDirectory(home, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Path root = beneath.dataRoot();
+      Path made = root;
+      for (Path name : root.relativize(home)) {
+        made = made.resolve(name.toString());
+        try (Beneath.At at = beneath.at(made)) {
+          Files.createDirectory(at.path(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+        } catch (java.nio.file.FileAlreadyExistsException exists) {
+          // made before (or by someone else): checked below
+        }
+      }
     }
-    return new RootedFileSystemProvider().newFileSystem(home.toRealPath(), Map.of());
+    Path real = home.toRealPath();
+    if (!real.equals(home)) {
+      LOG.warning("refused a login of " + u.name() + ": the home is reached through a link on the volume (not followed)");
+      throw new AccessDeniedException("home is reached through a link");
+    }
+    return new RootedFileSystemProvider().newFileSystem(real, Map.of());
   }
 }

@@ -15,6 +15,7 @@ import dev.sftp.gateway.config.HostKeys;
 import dev.sftp.gateway.users.SecretWatch;
 import dev.sftp.gateway.config.HostKeys.HostKey;
 import dev.sftp.gateway.fs.ConfinedFileSystemAccessor;
+import dev.sftp.gateway.fs.Beneath;
 import dev.sftp.gateway.fs.HomeFileSystemFactory;
 import dev.sftp.gateway.sftp.GatewaySftpSubsystem;
 import java.io.IOException;
@@ -114,10 +115,19 @@ public class GatewayServer implements AutoCloseable {
    * @throws IOException when host keys cannot be read or the port cannot be bound
    */
   public synchronized void start() throws ContractException, IOException {
+    String names = System.getProperty("sun.jnu.encoding");
+    if (names == null || !names.equalsIgnoreCase("UTF-8")) {
+      LOG.warning("file names are decoded as " + names + ", not UTF-8 (SFTP's encoding): names with non-ASCII characters cannot be listed"
+          + " or opened; run with a UTF-8 locale (LANG=C.UTF-8, as the operator's Deployment sets)");
+    }
     ConfigDirectory.Loaded loaded = ConfigFiles.load(configDir);
     settings = loaded.server();
     dataRoot = overrides.dataRoot() != null ? overrides.dataRoot().toAbsolutePath().normalize() : configDir.resolve(settings.dataRootOrDefault()).normalize();
     Files.createDirectories(dataRoot);
+    // Real: every home is checked to be exactly where the contract puts it below this path.
+    dataRoot = dataRoot.toRealPath();
+    Beneath beneath = Beneath.of(dataRoot, Boolean.getBoolean("gateway.confinement.user-space-only"));
+    LOG.info("path confinement: " + beneath.mode());
     hostKeys = HostKeys.load(configDir, settings.hostKeysOrDefault());
     if (hostKeys.isEmpty()) {
       throw new IOException("no host keys configured: list them in server.hostKeys of " + configDir.resolve(ConfigDirectory.MAIN_FILE));
@@ -146,10 +156,10 @@ public class GatewayServer implements AutoCloseable {
     SftpOnlyCommands refusal = new SftpOnlyCommands();
     sshd.setShellFactory(refusal);
     sshd.setCommandFactory(refusal);
-    sshd.setFileSystemFactory(new HomeFileSystemFactory(registry));
+    sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
 
     sftp = new GatewaySftpSubsystem.Factory();
-    sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault()));
+    sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath));
     sftp.addSftpEventListener(new ExtensionPolicy());
     sftp.addSftpEventListener(new AuditSftpListener());
     sshd.setSubsystemFactories(List.of(sftp));

@@ -144,16 +144,21 @@ class IsolationIT {
 
   @Test
   void linksTheUserMakesStayInsideTheHome() throws IOException {
-    sftp.symLink("my-up", "../../..");
-    sftp.symLink("my-etc", "/etc");
-    sftp.symLink("my-victim", "../victim/secret.txt");
-    // Followed, each lands inside the home: "/" for the first, a missing "/etc" for the others.
-    assertThat(names("my-up")).contains("x.txt");
-    assertThatThrownBy(() -> read("my-etc/passwd")).isInstanceOf(SftpException.class);
-    assertThatThrownBy(() -> read("my-victim")).isInstanceOf(SftpException.class);
-    Path link = gw.home("eve").resolve("my-victim");
-    assertThat(Files.readSymbolicLink(link)).startsWithRaw(gw.home("eve").toRealPath());
-    assertThat(sftp.readLink("my-victim")).isEqualTo("/victim/secret.txt");
+    // A relative target that climbs out of the home from where the link is: refused.
+    assertThatThrownBy(() -> sftp.symLink("my-up", "../../..")).isInstanceOf(SftpException.class);
+    assertThatThrownBy(() -> sftp.symLink("my-victim", "../victim/secret.txt")).isInstanceOf(SftpException.class);
+    assertThatThrownBy(() -> sftp.symLink("deep/my-out", "../../victim")).isInstanceOf(SftpException.class);
+    assertThat(Files.exists(gw.home("eve").resolve("my-up"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(Files.exists(gw.home("eve").resolve("my-victim"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+    // An absolute target is inside the home, stored as the relative path that leads there, so
+    // that no program following it on the volume leaves the home either.
+    sftp.symLink("deep/my-etc", "/etc");
+    assertThat(Files.readSymbolicLink(gw.home("eve").resolve("deep/my-etc"))).isEqualTo(Path.of("../etc"));
+    assertThatThrownBy(() -> read("deep/my-etc/passwd")).isInstanceOf(SftpException.class);
+    sftp.symLink("deep/my-root", "/../..");
+    assertThat(Files.readSymbolicLink(gw.home("eve").resolve("deep/my-root"))).isEqualTo(Path.of(".."));
+    assertThat(names("deep/my-root")).contains("x.txt");
+    assertThat(sftp.readLink("deep/my-root")).isEqualTo("..");
   }
 
   @Test

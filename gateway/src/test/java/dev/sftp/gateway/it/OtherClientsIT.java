@@ -111,7 +111,7 @@ class OtherClientsIT {
         sftp.utime('pmdir/pm2.bin', (1600000000, 1600000000))
         assert sftp.stat('pmdir/pm2.bin').st_mtime == 1600000000
         sftp.symlink('pmdir/pm2.bin', 'pmlink')
-        assert sftp.readlink('pmlink') == '/pmdir/pm2.bin', sftp.readlink('pmlink')
+        assert sftp.readlink('pmlink') == 'pmdir/pm2.bin', sftp.readlink('pmlink')
         names = sorted(a.filename for a in sftp.listdir_attr('pmdir'))
         assert names == ['pm2.bin'], names
         assert sftp.normalize('../..') == '/'

@@ -171,5 +171,8 @@ public class SftpGatewaySpec {
 
     @JsonPropertyDescription("Namespaces with these labels may attach SftpUsers.")
     public io.fabric8.kubernetes.api.model.LabelSelector namespaceSelector;
+
+    @JsonPropertyDescription("Grant SftpUsers of the gateway's own namespace (never of a tenant's) a spec.home outside their namespace's area: a home starting with '/' is then relative to the volume's root ('/' sees every tenant's folder; '/tenant-a' one tenant's). Default false: every home lies inside <namespace>/ of its SftpUser.")
+    public Boolean adminHomes;
   }
 }

@@ -27,8 +27,7 @@ public class SftpUserSpec {
   @JsonPropertyDescription("The password.")
   public PasswordSpec password;
 
-  @JsonPropertyDescription("Home folder on the gateway's volume; defaults to <namespace>/<username>, which cannot collide across namespaces.")
-  @Pattern("^[^/].*$")
+  @JsonPropertyDescription("Home folder, inside this namespace's area of the gateway's volume: defaults to <namespace>/<username>; a relative path such as 'shared/inbox' is <namespace>/shared/inbox (users of one namespace may share a folder; users of different namespaces never can). A path starting with '/' is relative to the volume's root ('/' is all of it) and is accepted only for users in the gateway's own namespace when the SftpGateway sets spec.users.adminHomes: true.")
   public String home;
 
   @JsonPropertyDescription("When true the user may only list and download.")

@@ -180,7 +180,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
         ready = Conditions.of(Conditions.READY, true, was.getReason(), was.getMessage(), generation);
       } else {
         verdict = Serving.judge(gwNs + "/" + u.getSpec().gateway.name, ServingView.listFile(mine.entry().name()),
-            serving.renderedDigest(gw, mine.entry()), ServingView.pods(gatewayPods(gw), configMaps.get(gwNs + "/" + Names.servingConfigMap(gw))));
+            () -> serving.renderedDigest(gw, mine.entry()), ServingView.pods(gatewayPods(gw), configMaps.get(gwNs + "/" + Names.servingConfigMap(gw))));
         if (verdict.served()) {
           servedEntries.put(uid(u), entry);
           forgetDeleted(ctx);

@@ -41,7 +41,7 @@ public class UserDirectory {
    * few hundred milliseconds of CPU, and a gateway pass that hashed a bulk import inline kept
    * every other user change waiting (and with JOSDK's many threads, could exhaust a small heap).
    */
-  private final java.util.concurrent.ExecutorService hashers = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+  private final java.util.concurrent.ExecutorService hashers = java.util.concurrent.Executors.newFixedThreadPool(Integer.getInteger("sftp.operator.hash-threads", 2), r -> {
     Thread t = new Thread(r, "password-hash");
     t.setDaemon(true);
     return t;

@@ -88,6 +88,12 @@ public final class Attachments {
             + " does not admit users from namespace " + ns + ": add it to the gateway's spec.users.allowedNamespaces or namespaceSelector"));
         continue;
       }
+      if (UserResolver.adminHome(u) && !grantsAdminHomes(gw, ns)) {
+        out.add(new Attachment(u, null, List.of(), Reasons.HOME_NOT_ALLOWED, "spec.home '" + u.getSpec().home + "' starts with '/', outside the area of namespace "
+            + ns + " on gateway " + Names.gatewayKey(gw) + ": a home is relative to " + ns + "/ (drop the leading '/'); only users in the gateway's own namespace ("
+            + gw.getMetadata().getNamespace() + ") may have a home outside it, and only when the SftpGateway sets spec.users.adminHomes: true"));
+        continue;
+      }
       UserResolver.Resolution r = in.resolver().apply(u);
       if (r.entry() == null) {
         out.add(new Attachment(u, null, r.fingerprints(), r.reason(), r.message()));
@@ -113,6 +119,15 @@ public final class Attachments {
   /** The users to render, sorted by login name. */
   public static List<UserEntry> served(List<Attachment> attachments) {
     return attachments.stream().filter(Attachment::served).map(Attachment::entry).sorted(Comparator.comparing(UserEntry::name)).toList();
+  }
+
+  /**
+   * Whether users of a namespace may have a home outside their namespace's area: an explicit
+   * grant of the gateway, to its own namespace only (where the platform team, not a tenant,
+   * makes SftpUsers), for administrators who see every tenant's folder.
+   */
+  public static boolean grantsAdminHomes(SftpGateway gw, String ns) {
+    return gw.getMetadata().getNamespace().equals(ns) && gw.getSpec().users != null && Boolean.TRUE.equals(gw.getSpec().users.adminHomes);
   }
 
   /** Whether the gateway admits users from a namespace: its own always, others as its spec.users says. */

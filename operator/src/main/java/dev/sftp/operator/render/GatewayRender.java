@@ -330,13 +330,18 @@ public final class GatewayRender {
         .withImage(image)
         .addNewEnv().withName("GATEWAY_CONFIG_DIR").withValue(CONFIG_DIR).endEnv()
         .addNewEnv().withName("QUARKUS_MANAGEMENT_HOST").withValue("0.0.0.0").endEnv()
+        // File names are UTF-8 (SFTP's encoding): the JVM takes the encoding of names from the
+        // locale, and without one it reads every non-ASCII name as '?' and cannot serve it.
+        .addNewEnv().withName("LANG").withValue("C.UTF-8").endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_USER_SECRETS").withValue(String.join(",", userShardNames(gw))).endEnv()
         // Each pod reports what it serves under its own name (see servingConfigMap).
         .addNewEnv().withName("GATEWAY_KUBERNETES_POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_SERVING_CONFIG_MAP").withValue(Names.servingConfigMap(gw)).endEnv()
         // Read by the java launcher, added to the image's JAVA_TOOL_OPTIONS (see heapFloorMiB).
-        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(sp.resources) + "m").endEnv()
+        // --add-opens: the descriptors of directories, with which the gateway has the kernel check
+        // every path below the data root (gateway fs.Beneath; without it, user space only).
+        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(sp.resources) + "m " + Names.GATEWAY_JAVA_OPENS).endEnv()
         .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()
         .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
         .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()

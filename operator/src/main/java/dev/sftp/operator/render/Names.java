@@ -11,6 +11,8 @@ public final class Names {
   public static final String MANAGED_BY = "sftp-operator";
   public static final String CONFIG_HASH = "sftp.dev/config-hash";
   public static final String GATEWAY_LABEL = "sftp.dev/gateway";
+  /** What the gateway's JVM must open for the kernel-checked paths (gateway fs.Beneath). */
+  public static final String GATEWAY_JAVA_OPENS = "--add-opens=java.base/sun.nio.fs=ALL-UNNAMED";
 
   private Names() {}
 

@@ -56,8 +56,31 @@ public final class UserResolver {
     return u.getSpec().username != null ? u.getSpec().username : u.getMetadata().getName();
   }
 
+  /**
+   * Where a user's home lies on the gateway's volume, relative to its root. Every namespace has
+   * an area of its own, {@code <namespace>/}: the default home is {@code <namespace>/<login>}, a
+   * relative {@code spec.home} is taken inside that area, so tenants of different namespaces can
+   * never share or reach each other's files. A {@code spec.home} starting with '/' is relative to
+   * the volume's root ('/' is all of it): only for users the gateway grants it to ({@link
+   * Attachments}: its own namespace, {@code spec.users.adminHomes}). Empty and '.' segments are
+   * dropped; '..' is kept for the contract's validator to refuse.
+   */
   public static String home(SftpUser u) {
-    return u.getSpec().home != null ? u.getSpec().home : u.getMetadata().getNamespace() + "/" + username(u);
+    String h = u.getSpec().home;
+    String ns = u.getMetadata().getNamespace();
+    if (h == null) {
+      return ns + "/" + username(u);
+    }
+    String rest = String.join("/", java.util.Arrays.stream(h.split("/")).filter(p -> !p.isEmpty() && !p.equals(".")).toList());
+    if (adminHome(u)) {
+      return rest.isEmpty() ? "." : rest;
+    }
+    return rest.isEmpty() ? ns : ns + "/" + rest;
+  }
+
+  /** Whether the user asks for a home outside its namespace's area (a {@code spec.home} starting with '/'). */
+  public static boolean adminHome(SftpUser u) {
+    return u.getSpec().home != null && u.getSpec().home.startsWith("/");
   }
 
   public static String generatedPasswordSecret(SftpUser u) {

@@ -30,6 +30,7 @@ public final class Reasons {
 
   public static final String GATEWAY_NOT_FOUND = "GatewayNotFound";
   public static final String NAMESPACE_NOT_ALLOWED = "NamespaceNotAllowed";
+  public static final String HOME_NOT_ALLOWED = "HomeNotAllowed";
   public static final String SECRET_NOT_FOUND = "SecretNotFound";
   public static final String CONFIG_MAP_NOT_FOUND = "ConfigMapNotFound";
   public static final String PASSWORD_HASHING = "PasswordHashing";

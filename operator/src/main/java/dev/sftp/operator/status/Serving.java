@@ -34,18 +34,19 @@ public final class Serving {
   /**
    * @param gateway {@code namespace/name} of the gateway, for messages
    * @param listFile the user list file the user belongs in ({@code users-NN.json})
-   * @param renderedDigest the digest of that list as rendered, or null when the rendered list
-   *     does not hold the user's current entry yet
+   * @param rendered the digest of that list as rendered, or null when the rendered list does not
+   *     hold the user's current entry yet (asked only when some pod is ready)
    * @param pods the gateway's pods
    */
-  public static Verdict judge(String gateway, String listFile, String renderedDigest, List<Pod> pods) {
-    if (renderedDigest == null) {
-      return new Verdict(false, Reasons.RENDER_PENDING, "waiting for the operator to render the user's current entry into gateway " + gateway + " (" + listFile + ")");
-    }
+  public static Verdict judge(String gateway, String listFile, java.util.function.Supplier<String> rendered, List<Pod> pods) {
     List<Pod> ready = pods.stream().filter(Pod::ready).toList();
     if (ready.isEmpty()) {
-      return new Verdict(false, Reasons.GATEWAY_UNAVAILABLE, "rendered into " + listFile + ", but no pod of gateway " + gateway
-          + " is ready to serve it: see the SftpGateway's status");
+      return new Verdict(false, Reasons.GATEWAY_UNAVAILABLE, "no pod of gateway " + gateway
+          + " is ready to serve the user: see the SftpGateway's status");
+    }
+    String renderedDigest = rendered.get();
+    if (renderedDigest == null) {
+      return new Verdict(false, Reasons.RENDER_PENDING, "waiting for the operator to render the user's current entry into gateway " + gateway + " (" + listFile + ")");
     }
     List<String> behind = ready.stream()
         .filter(p -> p.report() == null || !renderedDigest.equals(p.report().userLists().get(listFile)))

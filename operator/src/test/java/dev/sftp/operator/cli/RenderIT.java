@@ -68,6 +68,46 @@ class RenderIT {
     }
   }
 
+  /** The tenancy of homes as {@code render} applies it: the same decisions as the operator's. */
+  @Test
+  void renderKeepsEveryTenantInsideItsNamespacesArea() throws Exception {
+    String key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS test";
+    Path manifests = Files.createDirectories(tmp.resolve("manifests"));
+    StringBuilder y = new StringBuilder("""
+        apiVersion: sftp.dev/v1alpha1
+        kind: SftpGateway
+        metadata: {name: files, namespace: ops}
+        spec:
+          users: {allowedNamespaces: [tenant-a, tenant-b]}
+        """);
+    String[][] users = {{"tenant-a", "alice", null}, {"tenant-b", "mallory", "/"}, {"tenant-b", "eve", "tenant-a/alice"},
+        {"ops", "admin", "/"}};
+    for (String[] u : users) {
+      y.append("---\napiVersion: sftp.dev/v1alpha1\nkind: SftpUser\nmetadata: {name: ").append(u[1]).append(", namespace: ").append(u[0]).append("}\n")
+          .append("spec:\n  gateway: {name: files, namespace: ops}\n  publicKeys: [\"").append(key).append("\"]\n");
+      if (u[2] != null) {
+        y.append("  home: \"").append(u[2]).append("\"\n");
+      }
+    }
+    Files.writeString(manifests.resolve("all.yaml"), y.toString());
+    Render.Result r = Render.render(List.of(manifests), tmp.resolve("config"), null);
+    java.util.Map<String, dev.sftp.operator.render.Attachments.Attachment> by = new java.util.HashMap<>();
+    r.users().forEach(a -> by.put(a.user().getMetadata().getName(), a));
+    assertThat(by.get("alice").entry().home()).isEqualTo("tenant-a/alice");
+    assertThat(by.get("eve").entry().home()).isEqualTo("tenant-b/tenant-a/alice");
+    assertThat(by.get("mallory").reason()).isEqualTo("HomeNotAllowed");
+    assertThat(by.get("admin").reason()).isEqualTo("HomeNotAllowed");
+    assertThat(load(tmp.resolve("config")).users()).extracting(u -> u.name()).containsExactly("alice", "eve");
+
+    Files.writeString(manifests.resolve("all.yaml"), y.toString().replace("users: {allowedNamespaces: [tenant-a, tenant-b]}",
+        "users: {allowedNamespaces: [tenant-a, tenant-b], adminHomes: true}"));
+    r = Render.render(List.of(manifests), tmp.resolve("config"), null);
+    by.clear();
+    r.users().forEach(a -> by.put(a.user().getMetadata().getName(), a));
+    assertThat(by.get("admin").entry().home()).isEqualTo(".");
+    assertThat(by.get("mallory").reason()).isEqualTo("HomeNotAllowed");
+  }
+
   static int sftp(int port, Path kh, Path askpass, String user, String commands) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("sftp", "-P", String.valueOf(port), "-F", "/dev/null", "-o", "BatchMode=no",
         "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + kh, "-o", "PubkeyAuthentication=no",

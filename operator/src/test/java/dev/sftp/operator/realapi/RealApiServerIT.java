@@ -392,6 +392,50 @@ class RealApiServerIT {
     assertThat(client.configMaps().inNamespace(ns).withName("files-serving").get().getData()).doesNotContainKey(POD);
   }
 
+  /**
+   * The tenancy of homes on a real API server (its CRD schema included): a tenant's home is
+   * taken inside its namespace's area whatever it writes, a home from the volume's root is
+   * refused with a reason, and only the gateway's grant gives one to its own namespace.
+   */
+  @Test
+  void homesStayInsideTheirNamespacesAreaUnlessTheGatewayGrantsMore() {
+    String ns = "homes-" + RUN;
+    String tenant = "tenant-" + RUN;
+    namespace(ns);
+    namespace(tenant);
+    client.resource(raw(ns, "files", Map.of("users", Map.of("allowedNamespaces", List.of(tenant))))).create();
+    String key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS t";
+    java.util.function.BiConsumer<String[], String> user = (nsName, home) -> {
+      SftpUser u = dev.sftp.operator.reconciler.UserFixtures.keyUser(nsName[0], nsName[1], "files", key);
+      u.getSpec().gateway.namespace = ns;
+      u.getSpec().home = home;
+      client.resource(u).create();
+    };
+    user.accept(new String[] {tenant, "mallory"}, "/");
+    user.accept(new String[] {tenant, "eve"}, "../" + ns);
+    user.accept(new String[] {tenant, "tess"}, ns + "/admin");
+    user.accept(new String[] {ns, "admin"}, "/");
+    java.util.function.BiFunction<String, String, String> reason = (n, name) -> {
+      io.fabric8.kubernetes.api.model.Condition c = userReady(n, name);
+      return c == null ? null : c.getReason();
+    };
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      assertThat(reason.apply(tenant, "mallory")).isEqualTo("HomeNotAllowed");
+      assertThat(reason.apply(tenant, "eve")).isEqualTo("InvalidHome");
+      assertThat(reason.apply(ns, "admin")).isEqualTo("HomeNotAllowed");
+      assertThat(shards(ns).stream().map(RealApiServerIT::decoded).filter(d -> d.contains("\"tess\"")).findFirst().orElse(""))
+          .contains("\"home\" : \"" + tenant + "/" + ns + "/admin\"");
+    });
+    assertThat(shards(ns).stream().map(RealApiServerIT::decoded).noneMatch(d -> d.contains("\"mallory\"") || d.contains("\"admin\""))).isTrue();
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
+      g.getSpec().users.adminHomes = true;
+      return g;
+    });
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(shards(ns).stream().map(RealApiServerIT::decoded)
+        .filter(d -> d.contains("\"admin\"")).findFirst().orElse("")).contains("\"home\" : \".\""));
+    assertThat(reason.apply(tenant, "mallory")).isEqualTo("HomeNotAllowed");
+  }
+
   /** The name the gateway process reports under (its pod's name, from the downward API). */
   static final String POD = "files-7d9c-abcde";
 

@@ -386,4 +386,44 @@ class SftpUserReconcilerIT {
     report(ns, "files", "files-b", "alice", "bob");
     awaitReady(ns, "alice", "True", "Served", "all 2 ready pods");
   }
+
+  /** A tenant's manifest cannot give it a home outside its namespace's area; the gateway's grant can, to its own namespace. */
+  @Test
+  void aTenantsHomeStaysInsideItsNamespaceAndOnlyTheGatewaysGrantWidensIt() throws Exception {
+    String ns = "u-homes";
+    SftpGateway gw = gateway(ns, "files");
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
+      g.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
+      g.getSpec().users.allowedNamespaces = List.of("u-tenant");
+      return g;
+    });
+    SftpUser mallory = UserFixtures.keyUser("u-tenant", "mallory", "files", KEY);
+    mallory.getSpec().gateway.namespace = ns;
+    mallory.getSpec().home = "/";
+    client.resources(SftpUser.class).inNamespace("u-tenant").resource(mallory).create();
+    SftpUser eve = UserFixtures.keyUser("u-tenant", "eve", "files", KEY);
+    eve.getSpec().gateway.namespace = ns;
+    eve.getSpec().home = ns + "/admin";
+    client.resources(SftpUser.class).inNamespace("u-tenant").resource(eve).create();
+    SftpUser admin = UserFixtures.keyUser(ns, "admin", "files", KEY);
+    admin.getSpec().home = "/";
+    client.resources(SftpUser.class).inNamespace(ns).resource(admin).create();
+    awaitReason("u-tenant", "mallory", "HomeNotAllowed");
+    assertThat(ready("u-tenant", "mallory").getMessage()).contains("relative to u-tenant/");
+    awaitReason(ns, "admin", "HomeNotAllowed");
+    awaitReason("u-tenant", "eve", "Attached");
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "eve") != null);
+    assertThat(renderedUser(ns, "files", "eve").home()).isEqualTo("u-tenant/" + ns + "/admin");
+    assertThat(renderedUser(ns, "files", "mallory")).isNull();
+
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
+      g.getSpec().users.adminHomes = true;
+      return g;
+    });
+    awaitReason(ns, "admin", "Attached");
+    await().atMost(Duration.ofSeconds(30)).until(() -> renderedUser(ns, "files", "admin") != null);
+    assertThat(renderedUser(ns, "files", "admin").home()).isEqualTo(".");
+    awaitReason("u-tenant", "mallory", "HomeNotAllowed");
+    assertThat(renderedUser(ns, "files", "mallory")).isNull();
+  }
 }

@@ -95,7 +95,7 @@ class UserDirectoryTest {
     password("2", "second");
     assertThat(PasswordHashes.verify(renderedHash(u), "second")).isTrue();
     // The user's own version moves (a spec edit): resolved again.
-    u.getSpec().home = "t/elsewhere";
+    u.getSpec().home = "elsewhere";
     u.getMetadata().setResourceVersion("11");
     renderedHash(u);
     List<Attachments.Attachment> a = Attachments.attach(gw, List.of(u), directory.inputs(secrets, configMaps, gw));

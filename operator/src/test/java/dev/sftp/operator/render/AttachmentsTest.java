@@ -76,6 +76,45 @@ class AttachmentsTest {
     assertThat(a.fingerprints()).singleElement().asString().startsWith("SHA256:");
   }
 
+  /**
+   * Every namespace has its own area of the volume: a custom home is taken inside it, so a
+   * tenant cannot name another tenant's folder (or the root) whatever it writes. Only the
+   * gateway's own namespace, with the gateway's explicit grant, gets homes outside its area.
+   */
+  @Test
+  void homesLieInsideTheirNamespacesAreaUnlessTheGatewayGrantsItsOwnNamespaceMore() {
+    SftpGateway gw = gateway("ops", "files");
+    gw.getSpec().users = new dev.sftp.operator.model.SftpGatewaySpec.UserPolicySpec();
+    gw.getSpec().users.allowedNamespaces = List.of("tenant-a", "tenant-b");
+    java.util.function.BiFunction<String, String, Attachments.Attachment> homed = (ns, home) -> {
+      SftpUser u = UserFixtures.keyUser(ns, "u", "files", KEY);
+      u.getSpec().gateway.namespace = "ops";
+      u.getSpec().home = home;
+      return one(gw, u);
+    };
+    assertThat(homed.apply("tenant-b", "shared/inbox").entry().home()).isEqualTo("tenant-b/shared/inbox");
+    // Naming another tenant's folder lands inside one's own area.
+    assertThat(homed.apply("tenant-b", "tenant-a").entry().home()).isEqualTo("tenant-b/tenant-a");
+    assertThat(homed.apply("tenant-b", "./x//y/").entry().home()).isEqualTo("tenant-b/x/y");
+    assertThat(homed.apply("tenant-b", ".").entry().home()).isEqualTo("tenant-b");
+    assertThat(homed.apply("tenant-b", "x/../../tenant-a").reason()).isEqualTo("InvalidHome");
+    // A home from the volume's root is refused to tenants, and to the gateway's own namespace
+    // until the gateway grants it.
+    for (String ns : List.of("tenant-a", "ops")) {
+      for (String home : List.of("/", "/tenant-a", "//tenant-a/alice")) {
+        Attachments.Attachment a = homed.apply(ns, home);
+        assertThat(a.served()).isFalse();
+        assertThat(a.reason()).isEqualTo("HomeNotAllowed");
+        assertThat(a.message()).contains("spec.users.adminHomes: true").contains("relative to " + ns + "/");
+      }
+    }
+    gw.getSpec().users.adminHomes = true;
+    assertThat(homed.apply("ops", "/").entry().home()).isEqualTo(".");
+    assertThat(homed.apply("ops", "//tenant-a/./alice").entry().home()).isEqualTo("tenant-a/alice");
+    assertThat(homed.apply("ops", "/../etc").reason()).isEqualTo("InvalidHome");
+    assertThat(homed.apply("tenant-a", "/").reason()).as("a tenant never gets it").isEqualTo("HomeNotAllowed");
+  }
+
   @Test
   void usersOfOtherGatewaysAreNotCandidates() {
     assertThat(Attachments.attach(gateway("t", "files"), List.of(UserFixtures.keyUser("t", "a", "other", KEY)), inputs())).isEmpty();

@@ -14,17 +14,20 @@ class ServingTest {
 
   @Test
   void notRenderedYetWaitsForTheOperator() {
-    Serving.Verdict v = Serving.judge("ns/gw", "users-03.json", null, List.of(new Serving.Pod("a", true, report("users-03.json", "d1"))));
+    Serving.Verdict v = Serving.judge("ns/gw", "users-03.json", () -> null, List.of(new Serving.Pod("a", true, report("users-03.json", "d1"))));
     assertThat(v.served()).isFalse();
     assertThat(v.reason()).isEqualTo(Reasons.RENDER_PENDING);
   }
 
   @Test
   void noReadyPodMeansNobodyServes() {
-    Serving.Verdict v = Serving.judge("ns/gw", "users-03.json", "d1", List.of(new Serving.Pod("a", false, report("users-03.json", "d1"))));
+    Serving.Verdict v = Serving.judge("ns/gw", "users-03.json", () -> "d1", List.of(new Serving.Pod("a", false, report("users-03.json", "d1"))));
     assertThat(v.served()).isFalse();
     assertThat(v.reason()).isEqualTo(Reasons.GATEWAY_UNAVAILABLE);
-    assertThat(Serving.judge("ns/gw", "users-03.json", "d1", List.of()).reason()).isEqualTo(Reasons.GATEWAY_UNAVAILABLE);
+    // Without a ready pod the rendered lists are not even read (no parsing while nothing serves).
+    assertThat(Serving.judge("ns/gw", "users-03.json", () -> {
+      throw new AssertionError("read the rendered list without a ready pod");
+    }, List.of()).reason()).isEqualTo(Reasons.GATEWAY_UNAVAILABLE);
   }
 
   @Test
@@ -35,12 +38,12 @@ class ServingTest {
         new Serving.Pod("c", true, null),
         new Serving.Pod("d", true, report("users-04.json", "d2")),
         new Serving.Pod("e", false, null));
-    Serving.Verdict v = Serving.judge("ns/gw", "users-03.json", "d2", pods);
+    Serving.Verdict v = Serving.judge("ns/gw", "users-03.json", () -> "d2", pods);
     assertThat(v.served()).isFalse();
     assertThat(v.reason()).isEqualTo(Reasons.LOAD_PENDING);
     assertThat(v.message()).contains("1 of 4 ready pods").contains("waiting for b, c, d)");
 
-    v = Serving.judge("ns/gw", "users-03.json", "d2", List.of(pods.get(0), pods.get(4)));
+    v = Serving.judge("ns/gw", "users-03.json", () -> "d2", List.of(pods.get(0), pods.get(4)));
     assertThat(v.served()).isTrue();
     assertThat(v.reason()).isEqualTo(Reasons.SERVED);
     assertThat(v.message()).contains("the ready pod of gateway ns/gw serves it");
