@@ -201,7 +201,9 @@ class Gateway(Server):
         (d / "config/gateway.json").write_text(json.dumps({
             "apiVersion": "gateway.sftp.dev/v1alpha1", "kind": "GatewayConfig",
             "server": {"listenAddress": "127.0.0.1", "port": self.port, "hostKeys": ["ssh_host_ed25519_key"],
-                       "dataRoot": str(self.data), "maxSessions": 1000, "maxSessionsPerUser": 256},
+                       "dataRoot": str(self.data), "maxSessions": 1000, "maxSessionsPerUser": 256,
+                       # as sshd's MaxStartups 256 above: the bench opens 64 sessions at once from 127.0.0.1
+                       "maxStartups": "256", "maxStartupsPerAddress": 256},
             "users": [user]}, indent=1))
         self.log = open(d / "gateway.log", "w")
         # As the image's ENTRYPOINT (gateway/src/main/docker/Dockerfile): the JDK's Poly1305 opened.

@@ -33,7 +33,13 @@ public final class ContractValidator {
           "algorithmProfile",
           "setstatMode",
           "umask",
-          "fsyncOnClose");
+          "fsyncOnClose",
+          "maxAuthTries",
+          "defender",
+          "loginGraceTimeSeconds",
+          "maxStartups",
+          "maxStartupsPerAddress");
+  private static final Set<String> DEFENDER_FIELDS = Set.of("enabled", "maxFailures", "windowSeconds", "banSeconds", "allowCidrs");
   private static final Set<String> USER_FIELDS =
       Set.of(
           "name",
@@ -124,6 +130,38 @@ public final class ContractValidator {
       errors.add(new ValidationError(path + ".umask", Reason.INVALID_SERVER_SETTING, "expected an octal mask such as '0022'"));
     }
     bool(s, "fsyncOnClose", path, errors);
+    intRange(s, "maxAuthTries", path, 1, 100, errors);
+    intRange(s, "loginGraceTimeSeconds", path, 1, 3600, errors);
+    intRange(s, "maxStartupsPerAddress", path, 1, 100_000, errors);
+    String startups = text(s, "maxStartups", path, errors);
+    if (startups != null) {
+      try {
+        ServerSettings.parseStartups(startups);
+      } catch (IllegalArgumentException e) {
+        errors.add(new ValidationError(path + ".maxStartups", Reason.INVALID_SERVER_SETTING, e.getMessage()));
+      }
+    }
+    JsonNode d = s.get("defender");
+    if (d != null && !d.isNull()) {
+      String dp = path + ".defender";
+      if (!d.isObject()) {
+        errors.add(new ValidationError(dp, Reason.INVALID_SERVER_SETTING, "expected an object"));
+      } else {
+        unknownFields(d, dp, DEFENDER_FIELDS, errors);
+        bool(d, "enabled", dp, errors);
+        intRange(d, "maxFailures", dp, 1, 1_000_000, errors);
+        intRange(d, "windowSeconds", dp, 1, 86_400 * 30, errors);
+        intRange(d, "banSeconds", dp, 1, 86_400 * 365, errors);
+        List<String> allow = textList(d, "allowCidrs", dp, errors);
+        for (int i = 0; i < allow.size(); i++) {
+          try {
+            Cidr.parse(allow.get(i));
+          } catch (IllegalArgumentException e) {
+            errors.add(new ValidationError(dp + ".allowCidrs[" + i + "]", Reason.INVALID_SERVER_SETTING, e.getMessage()));
+          }
+        }
+      }
+    }
   }
 
   /** Checks one user entry; {@code path} is its JSON path, such as {@code $.users[3]}. */

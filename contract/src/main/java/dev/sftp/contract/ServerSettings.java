@@ -22,6 +22,14 @@ import java.util.List;
  * @param fsyncOnClose flush every file written to stable storage when the client closes it
  *     (fsync), default false as in OpenSSH's sftp-server; clients that need it per file ask with
  *     {@code fsync@openssh.com} (OpenSSH {@code sftp -f})
+ * @param maxAuthTries failed authentication attempts a connection may make before it is closed,
+ *     default 6 (OpenSSH's {@code MaxAuthTries}); no client message resets the count
+ * @param defender bans of source addresses that fail too often ({@link DefenderSettings})
+ * @param loginGraceTimeSeconds how long a connection may take to authenticate, default 30
+ * @param maxStartups unauthenticated connections, as OpenSSH's {@code start:rate:full}: past
+ *     {@code start} a new one is refused with probability {@code rate}%, rising linearly to 100%
+ *     at {@code full}; default {@code 64:30:256}
+ * @param maxStartupsPerAddress unauthenticated connections from one address, default 10
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -36,7 +44,12 @@ public record ServerSettings(
     AlgorithmProfile algorithmProfile,
     SetstatMode setstatMode,
     String umask,
-    Boolean fsyncOnClose) {
+    Boolean fsyncOnClose,
+    Integer maxAuthTries,
+    DefenderSettings defender,
+    Integer loginGraceTimeSeconds,
+    String maxStartups,
+    Integer maxStartupsPerAddress) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -78,6 +91,45 @@ public record ServerSettings(
 
   public boolean fsyncOnCloseOrDefault() {
     return fsyncOnClose != null && fsyncOnClose;
+  }
+
+  public int maxAuthTriesOrDefault() {
+    return maxAuthTries == null ? 6 : maxAuthTries;
+  }
+
+  public int loginGraceTimeSecondsOrDefault() {
+    return loginGraceTimeSeconds == null ? 30 : loginGraceTimeSeconds;
+  }
+
+  public String maxStartupsOrDefault() {
+    return maxStartups == null ? "64:30:256" : maxStartups;
+  }
+
+  public int maxStartupsPerAddressOrDefault() {
+    return maxStartupsPerAddress == null ? 10 : maxStartupsPerAddress;
+  }
+
+  /** {@code start:rate:full} (or one number, {@code full}) as three integers. */
+  public static int[] parseStartups(String value) {
+    String[] p = value.split(":", -1);
+    if (p.length == 1) {
+      int full = Integer.parseInt(p[0].trim());
+      return new int[] {full, 100, full};
+    }
+    if (p.length != 3) {
+      throw new IllegalArgumentException("expected start:rate:full, such as 64:30:256");
+    }
+    int start = Integer.parseInt(p[0].trim());
+    int rate = Integer.parseInt(p[1].trim());
+    int full = Integer.parseInt(p[2].trim());
+    if (start < 1 || rate < 1 || rate > 100 || full < start) {
+      throw new IllegalArgumentException("expected start >= 1, rate from 1 to 100 and full >= start, such as 64:30:256");
+    }
+    return new int[] {start, rate, full};
+  }
+
+  public DefenderSettings defenderOrDefault() {
+    return defender == null ? new DefenderSettings(null, null, null, null, null) : defender;
   }
 
   /** The umask as a number ({@code 0022} gives 18). */

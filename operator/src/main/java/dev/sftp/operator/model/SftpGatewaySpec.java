@@ -161,6 +161,49 @@ public class SftpGatewaySpec {
 
     @JsonPropertyDescription("Flush each written file to stable storage (fsync) when the client closes it. Default false, as OpenSSH's sftp-server; clients can ask per file with fsync@openssh.com (sftp -f).")
     public Boolean fsyncOnClose;
+
+    @JsonPropertyDescription("Failed authentication attempts (passwords and refused keys) a connection may make before it is closed with 'Too many authentication failures'. Default 6, as OpenSSH's MaxAuthTries; nothing a client sends resets the count.")
+    @Min(1)
+    @io.fabric8.generator.annotation.Max(100)
+    public Integer maxAuthTries;
+
+    @JsonPropertyDescription("Bans of source addresses that fail to authenticate too often: their connections are closed as soon as they are accepted.")
+    public DefenderSpec defender;
+
+    @JsonPropertyDescription("Seconds a connection may take to authenticate before it is closed. Default 30 (OpenSSH's LoginGraceTime is 120).")
+    @Min(1)
+    @io.fabric8.generator.annotation.Max(3600)
+    public Integer loginGraceTimeSeconds;
+
+    @JsonPropertyDescription("Unauthenticated connections, as OpenSSH's MaxStartups start:rate:full: past start, a new one is refused with probability rate%, rising to 100% at full. Default 64:30:256. Authenticated sessions never count.")
+    @Pattern("^[0-9]+(:[0-9]+:[0-9]+)?$")
+    public String maxStartups;
+
+    @JsonPropertyDescription("Unauthenticated connections from one source address; more are closed at once. Default 10.")
+    @Min(1)
+    public Integer maxStartupsPerAddress;
+  }
+
+  /** The gateway's defender against password guessing. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class DefenderSpec {
+    @JsonPropertyDescription("Default true.")
+    public Boolean enabled;
+
+    @JsonPropertyDescription("Failed authentications from one address within windowSeconds that ban it. Default 20 (each failed password counts; a connection whose keys were all refused counts once).")
+    @Min(1)
+    public Integer maxFailures;
+
+    @JsonPropertyDescription("The window failures are counted in. Default 600.")
+    @Min(1)
+    public Integer windowSeconds;
+
+    @JsonPropertyDescription("How long a ban lasts. Default 900.")
+    @Min(1)
+    public Integer banSeconds;
+
+    @JsonPropertyDescription("Addresses never banned (CIDRs), such as monitoring or a NAT that many users share.")
+    public List<String> allowCidrs;
   }
 
   /** Which namespaces may attach users. */

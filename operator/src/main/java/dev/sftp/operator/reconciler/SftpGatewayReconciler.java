@@ -113,6 +113,16 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
       return finish(gw, outcome, null);
     }
     ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(hostKeys.getData()));
+    // The contract's own rules on the server settings, before anything is rendered: a value the
+    // CRD schema lets through (a CIDR) must not reach a gateway that would refuse to start.
+    List<dev.sftp.contract.ValidationError> invalid = dev.sftp.contract.ContractValidator.validateDocument(
+        dev.sftp.contract.ContractJson.mapper().valueToTree(dev.sftp.contract.GatewayConfig.of(server, List.of())), dev.sftp.contract.GatewayConfig.KIND);
+    if (!invalid.isEmpty()) {
+      dev.sftp.contract.ValidationError e = invalid.get(0);
+      outcome.fail(Reasons.SERVER_SETTINGS_INVALID, e.path().replaceFirst("^\\$\\.server", "spec.server") + ": " + e.message()
+          + " (the gateway keeps its current configuration)", true);
+      return finish(gw, outcome, null);
+    }
     contract(gw, server, ctx, outcome);
     Service service = workload(gw, server, hostKeys, ctx, outcome);
     observe(gw, claim, ctx, outcome);

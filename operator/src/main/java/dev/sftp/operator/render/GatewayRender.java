@@ -103,7 +103,10 @@ public final class GatewayRender {
     return new ServerSettings("0.0.0.0", SFTP_PORT, List.copyOf(hostKeyFiles), DATA_DIR, s.banner,
         s.idleTimeoutSeconds, s.maxSessions, s.maxSessionsPerUser,
         s.algorithmProfile == null ? null : AlgorithmProfile.fromWire(s.algorithmProfile),
-        s.setstatMode == null ? null : SetstatMode.fromWire(s.setstatMode), s.umask, s.fsyncOnClose);
+        s.setstatMode == null ? null : SetstatMode.fromWire(s.setstatMode), s.umask, s.fsyncOnClose, s.maxAuthTries,
+        s.defender == null ? null : new dev.sftp.contract.DefenderSettings(s.defender.enabled, s.defender.maxFailures, s.defender.windowSeconds,
+            s.defender.banSeconds, s.defender.allowCidrs),
+        s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress);
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */

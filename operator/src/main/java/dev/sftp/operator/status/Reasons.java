@@ -12,6 +12,7 @@ public final class Reasons {
   public static final String AVAILABLE = "Available";
   public static final String HOST_KEY_SECRET_NOT_FOUND = "HostKeySecretNotFound";
   public static final String HOST_KEY_SECRET_INVALID = "HostKeySecretInvalid";
+  public static final String SERVER_SETTINGS_INVALID = "ServerSettingsInvalid";
   public static final String STORAGE_ACCESS_MODE_INVALID = "StorageAccessModeInvalid";
   public static final String STORAGE_CLAIM_NOT_FOUND = "StorageClaimNotFound";
   public static final String STORAGE_CLAIM_PENDING = "StorageClaimPending";

@@ -115,6 +115,32 @@ class SftpGatewayReconcilerIT {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.configMaps().inNamespace(ns).withName("other-serving").get()).isNotNull());
   }
 
+  /** A server setting the CRD schema lets through but the contract refuses stops before rendering. */
+  @Test
+  void serverSettingsTheContractRefusesAreReportedAndNotRendered() {
+    String ns = "bad-server";
+    SftpGateway gw = gateway(ns, "files");
+    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+    gw.getSpec().server.maxAuthTries = 3;
+    gw.getSpec().server.defender = new SftpGatewaySpec.DefenderSpec();
+    gw.getSpec().server.defender.allowCidrs = List.of("10.0.0.0/8", "not-a-cidr");
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gw).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Condition r = ready(ns, "files");
+      assertThat(r).isNotNull();
+      assertThat(r.getReason()).isEqualTo("ServerSettingsInvalid");
+      assertThat(r.getMessage()).startsWith("spec.server.defender.allowCidrs[1]: ");
+    });
+    assertThat(client.secrets().inNamespace(ns).withName("files-config").get()).isNull();
+    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
+      g.getSpec().server.defender.allowCidrs = List.of("10.0.0.0/8");
+      return g;
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.secrets().inNamespace(ns).withName("files-config").get() != null);
+    String rendered = new String(java.util.Base64.getDecoder().decode(client.secrets().inNamespace(ns).withName("files-config").get().getData().get("gateway.json")));
+    assertThat(rendered).contains("\"maxAuthTries\" : 3").contains("\"allowCidrs\" : [ \"10.0.0.0/8\" ]");
+  }
+
   @Test
   void anUnchangedGatewayCausesNoWrites() throws Exception {
     String ns = "noop";

@@ -1,0 +1,160 @@
+package dev.sftp.gateway.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sftp.contract.ServerSettings;
+import dev.sftp.gateway.audit.AuditLog;
+import dev.sftp.gateway.auth.Defender;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.RuntimeSshException;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+
+/**
+ * Who may connect, decided as a connection's session is made (before the server's identification
+ * is sent; a refusal closes the connection at once): banned addresses ({@link Defender}),
+ * unauthenticated connections per source address and in all (OpenSSH's {@code MaxStartups}
+ * {@code start:rate:full}: past {@code start}, refused with a probability rising from {@code
+ * rate}% to 100% at {@code full}). Only authenticated sessions count against {@code maxSessions},
+ * checked when a session authenticates, so that a flood of connections that never authenticate
+ * cannot refuse a user who does. Each refusal is one audit event ({@code connection.refused} or
+ * {@code session.refused}) with its reason. A connection not authenticated within the login
+ * grace time is closed.
+ */
+final class Admission implements SessionListener {
+  private static final AttributeKey<InetAddress> PENDING = new AttributeKey<>();
+  private static final AttributeKey<Boolean> ADMITTED = new AttributeKey<>();
+  private static final AttributeKey<java.util.concurrent.ScheduledFuture<?>> GRACE = new AttributeKey<>();
+  /**
+   * Ends connections still unauthenticated after the login grace time. MINA's own auth timeout
+   * answers with SSH_MSG_DISCONNECT, which waits behind a key exchange that a silent client never
+   * starts: the connection stayed open. This closes it outright.
+   */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor GRACE_TIMER = graceTimer();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor graceTimer() {
+    java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread th = new Thread(r, "login-grace");
+      th.setDaemon(true);
+      return th;
+    });
+    t.setRemoveOnCancelPolicy(true);
+    return t;
+  }
+
+  private final java.time.Duration grace;
+
+  private final Defender defender;
+  private final int perAddress;
+  private final int start;
+  private final int rate;
+  private final int full;
+  private final int maxSessions;
+  private final AtomicInteger unauthenticated = new AtomicInteger();
+  private final AtomicInteger authenticated = new AtomicInteger();
+  private final Map<InetAddress, AtomicInteger> byAddress = new ConcurrentHashMap<>();
+
+  Admission(ServerSettings settings, Defender defender) {
+    this.defender = defender;
+    this.perAddress = settings.maxStartupsPerAddressOrDefault();
+    int[] s = ServerSettings.parseStartups(settings.maxStartupsOrDefault());
+    this.start = s[0];
+    this.rate = s[1];
+    this.full = s[2];
+    this.maxSessions = settings.maxSessionsOrDefault();
+    this.grace = java.time.Duration.ofSeconds(settings.loginGraceTimeSecondsOrDefault());
+  }
+
+  private static InetAddress address(Session session) {
+    return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+  }
+
+  @Override
+  public void sessionCreated(Session session) {
+    InetAddress ip = address(session);
+    if (ip != null && defender.banned(ip)) {
+      throw new RuntimeSshException("address banned by the defender");
+    }
+    int all = unauthenticated.incrementAndGet();
+    int mine = ip == null ? 0 : byAddress.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+    session.setAttribute(PENDING, ip == null ? InetAddress.getLoopbackAddress() : ip);
+    String refusal = null;
+    if (ip != null && mine > perAddress) {
+      refusal = "too many unauthenticated connections from this address (" + perAddress + ")";
+    } else if (all > full) {
+      refusal = "too many unauthenticated connections (" + full + ")";
+    } else if (all > start) {
+      int percent = rate + (100 - rate) * (all - start) / Math.max(1, full - start);
+      if (ThreadLocalRandom.current().nextInt(100) < percent) {
+        refusal = "too many unauthenticated connections (" + (all - 1) + " waiting; refusing " + percent + "% of new ones)";
+      }
+    }
+    if (refusal != null) {
+      ObjectNode e = AuditLog.event("connection.refused", session);
+      e.put("reason", refusal);
+      AuditLog.emit(e);
+      throw new RuntimeSshException(refusal);
+    }
+    session.setAttribute(GRACE, GRACE_TIMER.schedule(() -> {
+      if (session.getAttribute(PENDING) != null && session.isOpen()) {
+        ObjectNode e = AuditLog.event("session.refused", session);
+        e.put("reason", "not authenticated within the login grace time (" + grace.toSeconds() + " s)");
+        AuditLog.emit(e);
+        session.close(true);
+      }
+    }, grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+  }
+
+  @Override
+  public void sessionEvent(Session session, Event event) {
+    if (event != Event.Authenticated) {
+      return;
+    }
+    release(session);
+    session.setAttribute(ADMITTED, Boolean.TRUE);
+    if (authenticated.incrementAndGet() > maxSessions) {
+      String reason = "too many connections (" + maxSessions + ")";
+      ObjectNode e = AuditLog.event("session.refused", session);
+      e.put("reason", reason);
+      AuditLog.emit(e);
+      try {
+        session.disconnect(SshConstants.SSH2_DISCONNECT_TOO_MANY_CONNECTIONS, reason);
+      } catch (java.io.IOException | RuntimeException ex) {
+        session.close(true);
+      }
+    }
+  }
+
+  @Override
+  public void sessionClosed(Session session) {
+    release(session);
+    if (session.removeAttribute(ADMITTED) != null) {
+      authenticated.decrementAndGet();
+    }
+  }
+
+  /** Stops counting a session as unauthenticated (once). */
+  private void release(Session session) {
+    java.util.concurrent.ScheduledFuture<?> timer = session.removeAttribute(GRACE);
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    InetAddress ip = session.removeAttribute(PENDING);
+    if (ip == null) {
+      return;
+    }
+    unauthenticated.decrementAndGet();
+    byAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+  }
+
+  /** Unauthenticated connections now (for tests). */
+  int unauthenticated() {
+    return unauthenticated.get();
+  }
+}
