@@ -152,14 +152,7 @@ public final class ContractValidator {
         intRange(d, "maxFailures", dp, 1, 1_000_000, errors);
         intRange(d, "windowSeconds", dp, 1, 86_400 * 30, errors);
         intRange(d, "banSeconds", dp, 1, 86_400 * 365, errors);
-        List<String> allow = textList(d, "allowCidrs", dp, errors);
-        for (int i = 0; i < allow.size(); i++) {
-          try {
-            Cidr.parse(allow.get(i));
-          } catch (IllegalArgumentException e) {
-            errors.add(new ValidationError(dp + ".allowCidrs[" + i + "]", Reason.INVALID_SERVER_SETTING, e.getMessage()));
-          }
-        }
+        eachParses(textList(d, "allowCidrs", dp, errors), dp + ".allowCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
       }
     }
   }
@@ -190,13 +183,7 @@ public final class ContractValidator {
       }
     }
     List<String> keys = textList(u, "authorizedKeys", path, errors);
-    for (int i = 0; i < keys.size(); i++) {
-      try {
-        PublicKeyLine.parse(keys.get(i));
-      } catch (IllegalArgumentException e) {
-        errors.add(new ValidationError(path + ".authorizedKeys[" + i + "]", Reason.INVALID_PUBLIC_KEY, e.getMessage()));
-      }
-    }
+    eachParses(keys, path + ".authorizedKeys", Reason.INVALID_PUBLIC_KEY, PublicKeyLine::parse, errors);
     if (hash == null && keys.isEmpty() && u.has("name")) {
       errors.add(new ValidationError(path, Reason.NO_CREDENTIALS, "has neither a passwordHash nor authorizedKeys, so nobody can log in"));
     }
@@ -218,14 +205,7 @@ public final class ContractValidator {
         errors.add(new ValidationError(path + ".expiresAt", Reason.INVALID_EXPIRY, "'" + expires + "' is not an RFC 3339 time such as 2030-01-31T00:00:00Z"));
       }
     }
-    List<String> cidrs = textList(u, "allowedSourceCidrs", path, errors);
-    for (int i = 0; i < cidrs.size(); i++) {
-      try {
-        Cidr.parse(cidrs.get(i));
-      } catch (IllegalArgumentException e) {
-        errors.add(new ValidationError(path + ".allowedSourceCidrs[" + i + "]", Reason.INVALID_SOURCE_CIDR, e.getMessage()));
-      }
-    }
+    eachParses(textList(u, "allowedSourceCidrs", path, errors), path + ".allowedSourceCidrs", Reason.INVALID_SOURCE_CIDR, Cidr::parse, errors);
     permissions(u.get("permissions"), path + ".permissions", errors);
     JsonNode rules = u.get("pathRules");
     if (rules != null && !rules.isNull()) {
@@ -327,6 +307,17 @@ public final class ContractValidator {
     JsonNode n = o.get(field);
     if (n != null && !n.isNull() && !n.isBoolean()) {
       errors.add(new ValidationError(path + "." + field, Reason.INVALID_FIELD, "expected true or false"));
+    }
+  }
+
+  /** An error for each value of a list that {@code parse} refuses, with the reason given. */
+  private static void eachParses(List<String> values, String path, Reason reason, java.util.function.Function<String, ?> parse, List<ValidationError> errors) {
+    for (int i = 0; i < values.size(); i++) {
+      try {
+        parse.apply(values.get(i));
+      } catch (IllegalArgumentException e) {
+        errors.add(new ValidationError(path + "[" + i + "]", reason, e.getMessage()));
+      }
     }
   }
 
