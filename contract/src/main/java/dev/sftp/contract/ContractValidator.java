@@ -38,7 +38,9 @@ public final class ContractValidator {
           "defender",
           "loginGraceTimeSeconds",
           "maxStartups",
-          "maxStartupsPerAddress");
+          "maxStartupsPerAddress",
+          "maxChannelsPerSession",
+          "maxOpenHandlesPerChannel");
   private static final Set<String> DEFENDER_FIELDS = Set.of("enabled", "maxFailures", "windowSeconds", "banSeconds", "allowCidrs");
   private static final Set<String> USER_FIELDS =
       Set.of(
@@ -133,6 +135,8 @@ public final class ContractValidator {
     intRange(s, "maxAuthTries", path, 1, 100, errors);
     intRange(s, "loginGraceTimeSeconds", path, 1, 3600, errors);
     intRange(s, "maxStartupsPerAddress", path, 1, 100_000, errors);
+    intRange(s, "maxChannelsPerSession", path, 1, 1_000, errors);
+    intRange(s, "maxOpenHandlesPerChannel", path, 1, 1_000_000, errors);
     String startups = text(s, "maxStartups", path, errors);
     if (startups != null) {
       try {

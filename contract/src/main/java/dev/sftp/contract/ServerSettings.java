@@ -30,6 +30,10 @@ import java.util.List;
  *     {@code start} a new one is refused with probability {@code rate}%, rising linearly to 100%
  *     at {@code full}; default {@code 64:30:256}
  * @param maxStartupsPerAddress unauthenticated connections from one address, default 10
+ * @param maxChannelsPerSession channels (SFTP subsystems) one connection may open, default 10
+ *     (OpenSSH's {@code MaxSessions})
+ * @param maxOpenHandlesPerChannel files and directories one SFTP channel may hold open, default
+ *     1024
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -49,7 +53,9 @@ public record ServerSettings(
     DefenderSettings defender,
     Integer loginGraceTimeSeconds,
     String maxStartups,
-    Integer maxStartupsPerAddress) {
+    Integer maxStartupsPerAddress,
+    Integer maxChannelsPerSession,
+    Integer maxOpenHandlesPerChannel) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -107,6 +113,14 @@ public record ServerSettings(
 
   public int maxStartupsPerAddressOrDefault() {
     return maxStartupsPerAddress == null ? 10 : maxStartupsPerAddress;
+  }
+
+  public int maxChannelsPerSessionOrDefault() {
+    return maxChannelsPerSession == null ? 10 : maxChannelsPerSession;
+  }
+
+  public int maxOpenHandlesPerChannelOrDefault() {
+    return maxOpenHandlesPerChannel == null ? 1024 : maxOpenHandlesPerChannel;
   }
 
   /** {@code start:rate:full} (or one number, {@code full}) as three integers. */

@@ -50,15 +50,41 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final SetstatMode setstatMode;
   private final int umask;
   private final Beneath beneath;
+  private final int maxHandles;
 
   /**
    * @param beneath the kernel's check of every path used (or user space only, where it cannot)
+   * @param maxHandles files and directories one SFTP channel may hold open
    */
-  public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath) {
+  public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath, int maxHandles) {
     this.registry = registry;
     this.setstatMode = setstatMode;
     this.umask = umask;
     this.beneath = beneath;
+    this.maxHandles = maxHandles;
+  }
+
+  /**
+   * Refuses an open past the channel's share of handles, with a status that says so (MINA's own
+   * limit, set one higher as a backstop, answers "no space left on device").
+   */
+  private void checkHandles(SftpSubsystemProxy subsystem) throws IOException {
+    if (subsystem instanceof RequestMemory.Holder h && h.openHandles() >= maxHandles) {
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE,
+          "Too many open handles: at most " + maxHandles + " per SFTP session; close some first");
+    }
+  }
+
+  /**
+   * A refusal whose message is meant for the client: it names a limit, never a path of the
+   * server (other failures are answered with the status's generic text).
+   */
+  public static final class Refusal extends org.apache.sshd.sftp.common.SftpException {
+    private static final long serialVersionUID = 1L;
+
+    public Refusal(int status, String message) {
+      super(status, message);
+    }
   }
 
   // ---- path resolution and confinement ----
@@ -144,6 +170,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
         || options.contains(StandardOpenOption.CREATE) || options.contains(StandardOpenOption.CREATE_NEW)
         || options.contains(StandardOpenOption.TRUNCATE_EXISTING);
     boolean reads = options.contains(StandardOpenOption.READ) || !writes;
+    checkHandles(subsystem);
     if (reads) {
       require(subsystem, Permission.READ, file);
     }
@@ -173,6 +200,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem, DirectoryHandle dirHandle, Path dir,
       String handle, LinkOption... linkOptions) throws IOException {
     require(subsystem, Permission.LIST, dir);
+    checkHandles(subsystem);
     Path physical = confinedNow(subsystem, dir).path();
     DirectoryStream<Path> names = beneath.list(physical);
     // The entries as MINA uses them: paths of the home's file system, by name.

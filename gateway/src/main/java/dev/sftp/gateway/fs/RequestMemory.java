@@ -14,6 +14,9 @@ public final class RequestMemory {
   /** An SFTP subsystem that keeps a memory for the accessor. */
   public interface Holder {
     RequestMemory requestMemory();
+
+    /** Files and directories the SFTP channel holds open now. */
+    int openHandles();
   }
 
   private Path confinedRooted;

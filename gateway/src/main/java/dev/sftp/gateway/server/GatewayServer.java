@@ -189,7 +189,16 @@ public class GatewayServer implements AutoCloseable {
     sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
 
     sftp = new GatewaySftpSubsystem.Factory();
-    sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath));
+    sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath,
+        settings.maxOpenHandlesPerChannelOrDefault()));
+    // A limit's refusal tells the client which limit; everything else keeps MINA's generic text.
+    sftp.setErrorStatusDataHandler(new org.apache.sshd.sftp.server.SftpErrorStatusDataHandler() {
+      @Override
+      public String resolveErrorMessage(org.apache.sshd.sftp.server.SftpSubsystemEnvironment env, int id, Throwable e, int subStatus, int cmd, Object... args) {
+        return e instanceof ConfinedFileSystemAccessor.Refusal ? e.getMessage()
+            : org.apache.sshd.sftp.server.SftpErrorStatusDataHandler.super.resolveErrorMessage(env, id, e, subStatus, cmd, args);
+      }
+    });
     sftp.addSftpEventListener(new ExtensionPolicy());
     sftp.addSftpEventListener(new AuditSftpListener());
     sshd.setSubsystemFactories(List.of(sftp));
@@ -204,6 +213,10 @@ public class GatewayServer implements AutoCloseable {
     CoreModuleProperties.AUTH_TIMEOUT.set(sshd, Duration.ofSeconds(settings.loginGraceTimeSecondsOrDefault()));
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(sshd, 6);
     CoreModuleProperties.MAX_CONCURRENT_SESSIONS.set(sshd, settings.maxSessionsPerUserOrDefault());
+    // One connection's share: channels (each an SFTP subsystem) and the handles each holds open.
+    sshd.addChannelListener(new ChannelShare(settings.maxChannelsPerSessionOrDefault()));
+    // The accessor refuses past the limit with a clear status; MINA's own check is the backstop.
+    org.apache.sshd.sftp.SftpModuleProperties.MAX_OPEN_HANDLES_PER_SESSION.set(sshd, settings.maxOpenHandlesPerChannelOrDefault() + 1);
     if (settings.banner() != null && !settings.banner().isEmpty()) {
       CoreModuleProperties.WELCOME_BANNER.set(sshd, settings.banner().endsWith("\n") ? settings.banner() : settings.banner() + "\n");
     }
@@ -344,6 +357,45 @@ public class GatewayServer implements AutoCloseable {
     List<NamedFactory<Signature>> s = new ArrayList<>();
     sigs.stream().filter(BuiltinSignatures::isSupported).forEach(s::add);
     sshd.setSignatureFactories(s);
+  }
+
+  /**
+   * At most {@code max} channels per connection: when a connection holds that many, further
+   * channel opens are answered with SSH_MSG_CHANNEL_OPEN_FAILURE ("additional sessions
+   * disabled"), and allowed again when one closes. (MINA's own MAX_CONCURRENT_CHANNELS ends the
+   * whole connection, every channel of it, instead.)
+   */
+  private static final class ChannelShare implements org.apache.sshd.common.channel.ChannelListener {
+    private final int max;
+
+    ChannelShare(int max) {
+      this.max = max;
+    }
+
+    private void recount(org.apache.sshd.common.channel.Channel channel, boolean closing) {
+      org.apache.sshd.common.session.ConnectionService cs = channel.getSession().getService(org.apache.sshd.common.session.ConnectionService.class);
+      if (cs instanceof org.apache.sshd.common.session.helpers.AbstractConnectionService acs) {
+        synchronized (acs) {
+          int open = acs.getChannels().size() - (closing && acs.getChannels().contains(channel) ? 1 : 0);
+          acs.setAllowMoreSessions(open < max);
+        }
+      }
+    }
+
+    @Override
+    public void channelInitialized(org.apache.sshd.common.channel.Channel channel) {
+      recount(channel, false);
+    }
+
+    @Override
+    public void channelOpenSuccess(org.apache.sshd.common.channel.Channel channel) {
+      recount(channel, false);
+    }
+
+    @Override
+    public void channelClosed(org.apache.sshd.common.channel.Channel channel, Throwable reason) {
+      recount(channel, true);
+    }
   }
 
   /** Audits logins and logouts (the limits are {@link Admission}'s). */

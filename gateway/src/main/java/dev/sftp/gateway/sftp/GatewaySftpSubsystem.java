@@ -190,6 +190,11 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     return memory;
   }
 
+  @Override
+  public int openHandles() {
+    return handles.size();
+  }
+
   /** A request that failed inline, handed to the channel's thread to fail there. */
   private static final class Failed extends ByteArrayBuffer {
     private final Throwable cause;

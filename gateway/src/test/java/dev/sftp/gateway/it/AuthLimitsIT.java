@@ -47,7 +47,7 @@ class AuthLimitsIT {
 
   static ServerSettings settings(Integer maxAuthTries, DefenderSettings defender) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null);
+    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null, null, null);
   }
 
   /** Guesses on one connection until the server ends it; prints how many it got. */
@@ -179,7 +179,7 @@ class AuthLimitsIT {
   static ServerSettings startups(int graceSeconds, String maxStartups, int perAddress) {
     ServerSettings s = TestGateway.settings(null);
     return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, null,
-        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress);
+        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress, null, null);
   }
 
   /** Opens idle connections from an address, reports how many got the server's identification, holds them, then how many the server closed. */
@@ -251,6 +251,45 @@ class AuthLimitsIT {
       Proc.Result r = idle(gw, "127.0.0.3", 20, 0);
       assertThat(r.out()).as(r.toString()).contains("admitted 5 refused 15");
       assertThat(audit).anyMatch(l -> l.contains("\"connection.refused\"") && l.contains("too many unauthenticated connections (5)"));
+    }
+  }
+
+  /** One connection's share: channels, and the handles a channel holds open; each refusal is clear. */
+  @Test
+  void aConnectionOpensAtMostItsChannelsAndAChannelItsHandles() throws Exception {
+    ServerSettings s = TestGateway.settings(null);
+    ServerSettings limited = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null,
+        null, null, null, null, null, 3, 20);
+    try (TestGateway gw = TestGateway.start(tmp.resolve("share"), limited, TestGateway.user("alice", "ed25519"))) {
+      Files.createDirectories(gw.home("alice"));
+      Proc.Result r = ok(Clients.paramiko(gw, Login.key("alice", "ed25519"), """
+          client.connect(**kw)
+          t = client.get_transport()
+          chans, refused = [], None
+          for i in range(6):
+              try:
+                  chans.append(paramiko.SFTPClient.from_transport(t))
+              except Exception as e:
+                  refused = '%s: %s' % (type(e).__name__, e)
+                  break
+          print('channels', len(chans), 'refused:', refused)
+          s = chans[0]
+          handles, err = [], None
+          for i in range(40):
+              try:
+                  handles.append(s.open('h-%d' % i, 'w'))
+              except IOError as e:
+                  err = str(e)
+                  break
+          print('handles', len(handles), 'error:', err)
+          for h in handles:
+              h.close()
+          s.open('after-close', 'w').close()
+          print('open after closing: ok')
+          """));
+      System.out.println("AuthLimitsIT: " + r.out().replace('\n', ' '));
+      assertThat(r.out()).contains("channels 3 refused: ChannelException").contains("handles 20 error: Too many open handles: at most 20")
+          .contains("open after closing: ok");
     }
   }
 }

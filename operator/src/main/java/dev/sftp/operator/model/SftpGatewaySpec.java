@@ -182,6 +182,15 @@ public class SftpGatewaySpec {
     @JsonPropertyDescription("Unauthenticated connections from one source address; more are closed at once. Default 10.")
     @Min(1)
     public Integer maxStartupsPerAddress;
+
+    @JsonPropertyDescription("Channels (SFTP sessions) one connection may open at once; more are refused. Default 10, as OpenSSH's MaxSessions.")
+    @Min(1)
+    @io.fabric8.generator.annotation.Max(1000)
+    public Integer maxChannelsPerSession;
+
+    @JsonPropertyDescription("Files and directories one SFTP channel may hold open; an open past it fails with an SFTP error. Default 1024.")
+    @Min(1)
+    public Integer maxOpenHandlesPerChannel;
   }
 
   /** The gateway's defender against password guessing. */
