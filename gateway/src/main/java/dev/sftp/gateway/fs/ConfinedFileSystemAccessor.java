@@ -89,9 +89,19 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
 
   // ---- path resolution and confinement ----
 
+  /**
+   * The longest path a client may send, in bytes: Linux's PATH_MAX. Longer ones are refused before
+   * any work (a path of a million names cost a minute of CPU to resolve; one past PATH_MAX was
+   * answered, by STAT, with success and no attributes).
+   */
+  public static final int MAX_PATH_BYTES = 4096;
+
   @Override
   public Path resolveLocalFilePath(SftpSubsystemProxy subsystem, Path rootDir, String remotePath)
       throws IOException, InvalidPathException {
+    if (remotePath.length() > MAX_PATH_BYTES || remotePath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE, "Path too long: at most " + MAX_PATH_BYTES + " bytes");
+    }
     Path p = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
     Entry e = confineEntry(p);
     RequestMemory m = RequestMemory.of(subsystem);

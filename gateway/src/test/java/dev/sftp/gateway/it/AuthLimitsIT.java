@@ -292,4 +292,27 @@ class AuthLimitsIT {
           .contains("open after closing: ok");
     }
   }
+
+  /** A path past PATH_MAX, or of many thousand names, is refused at once with a clear status. */
+  @Test
+  void overlongPathsAreRefusedClearly() throws Exception {
+    try (TestGateway gw = TestGateway.start(tmp.resolve("paths"), TestGateway.user("alice", "ed25519"))) {
+      Files.createDirectories(gw.home("alice"));
+      Proc.Result r = ok(Clients.paramiko(gw, Login.key("alice", "ed25519"), """
+          client.connect(**kw)
+          s = client.open_sftp()
+          for p in ['a' * 5000, 'a/' * 100000, '/'.join(['..'] * 50000)]:
+              try:
+                  s.stat(p)
+                  print('stat ok', len(p))
+              except IOError as e:
+                  print('refused', len(p), e)
+          s.stat('.')
+          print('still served')
+          """));
+      System.out.println("AuthLimitsIT: " + r.out().replace('\n', ' '));
+      assertThat(r.out()).doesNotContain("stat ok").contains("refused 5000 Path too long: at most 4096 bytes")
+          .contains("refused 200000 Path too long").contains("refused 149999 Path too long").contains("still served");
+    }
+  }
 }
