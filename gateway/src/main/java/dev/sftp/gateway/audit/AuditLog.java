@@ -3,7 +3,6 @@ package dev.sftp.gateway.audit;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sftp.contract.ContractJson;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -36,11 +35,13 @@ public final class AuditLog {
 
   /** The client's IP address (no port), or the raw socket address text. */
   public static String clientAddress(Session session) {
-    SocketAddress a = session.getIoSession().getRemoteAddress();
-    if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
-      return isa.getAddress().getHostAddress();
-    }
-    return String.valueOf(a);
+    java.net.InetAddress ip = clientIp(session);
+    return ip != null ? ip.getHostAddress() : String.valueOf(session.getIoSession().getRemoteAddress());
+  }
+
+  /** The client's IP address, or null when the session is not over IP. */
+  public static java.net.InetAddress clientIp(Session session) {
+    return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
   }
 
   public static void emit(ObjectNode event) {

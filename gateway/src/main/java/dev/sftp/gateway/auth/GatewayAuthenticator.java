@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sftp.contract.PasswordHashes;
 import dev.sftp.gateway.audit.AuditLog;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.security.PublicKey;
 import java.time.Clock;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
@@ -161,6 +160,6 @@ public class GatewayAuthenticator implements PasswordAuthenticator, PublickeyAut
   }
 
   static InetAddress clientIp(ServerSession session) {
-    return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+    return AuditLog.clientIp(session);
   }
 }

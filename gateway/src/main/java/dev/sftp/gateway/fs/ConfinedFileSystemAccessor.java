@@ -212,47 +212,31 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     require(subsystem, Permission.LIST, dir);
     checkHandles(subsystem);
     Path physical = confinedNow(subsystem, dir).path();
-    DirectoryStream<Path> names = beneath.list(physical);
-    // The entries as MINA uses them: paths of the home's file system, by name.
-    DirectoryStream<Path> rooted = new DirectoryStream<>() {
-      @Override
-      public java.util.Iterator<Path> iterator() {
-        java.util.Iterator<Path> it = names.iterator();
-        return new java.util.Iterator<>() {
-          @Override
-          public boolean hasNext() {
-            return it.hasNext();
-          }
-
-          @Override
-          public Path next() {
-            return dir.resolve(it.next().getFileName().toString());
-          }
-        };
-      }
-
-      @Override
-      public void close() throws IOException {
-        names.close();
-      }
-    };
-    return new Utf8Names(rooted, virtual(dir));
+    return new Utf8Names(beneath.list(physical), dir, virtual(dir));
   }
 
   /**
-   * A listing without the names that are not valid UTF-8 (put on the volume by another
-   * workload). SFTP names are UTF-8, and the rooted paths MINA lists carry names as Java strings,
-   * where such a name turns into U+FFFD and no longer leads back to its file: MINA's stat of it
-   * failed and ended the whole listing ("No such file"), hiding every sibling. Such an entry is
-   * skipped, and the listing says so in one log line; the file itself is left alone.
+   * A directory's entries as MINA uses them, paths of the home's file system by name, without
+   * the names that are not valid UTF-8 (put on the volume by another workload). SFTP names are
+   * UTF-8, and the rooted paths carry names as Java strings, where such a name turns into U+FFFD
+   * and no longer leads back to its file: MINA's stat of it failed and ended the whole listing
+   * ("No such file"), hiding every sibling. Such an entry is skipped, and the listing says so in
+   * one log line; the file itself is left alone.
    */
   static final class Utf8Names implements DirectoryStream<Path> {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Utf8Names.class.getName());
     private final DirectoryStream<Path> names;
+    private final Path dir;
     private final String where;
 
-    Utf8Names(DirectoryStream<Path> names, String where) {
+    /**
+     * @param names the directory's entries (only their names are used)
+     * @param dir the directory, a path of the home's file system
+     * @param where the directory as the client names it, for the log
+     */
+    Utf8Names(DirectoryStream<Path> names, Path dir, String where) {
       this.names = names;
+      this.dir = dir;
       this.where = where;
     }
 
@@ -266,9 +250,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
         @Override
         public boolean hasNext() {
           while (next == null && all.hasNext()) {
-            Path p = all.next();
-            Path name = p.getFileName();
-            if (name != null && name.toString().indexOf('\uFFFD') >= 0 && !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            String name = all.next().getFileName().toString();
+            Path p = dir.resolve(name);
+            if (name.indexOf('\uFFFD') >= 0 && !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
               if (skipped++ == 0) {
                 LOG.warning("listing " + where + ": skipped a name that is not valid UTF-8 (SFTP names are UTF-8; rename it on the volume to make it visible)");
               }
@@ -396,26 +380,10 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     }
     Path physicalLink = confineParent(link);
     Path realHome = ((RootedFileSystem) link.getFileSystem()).getRoot();
-    Path parent = physicalLink.getParent();
-    List<String> from = new ArrayList<>();
-    for (Path part : realHome.relativize(parent)) {
-      if (!part.toString().isEmpty()) {
-        from.add(part.toString());
-      }
-    }
+    List<String> from = walk(List.of(), realHome.relativize(physicalLink.getParent()), false);
     if (existing.isAbsolute()) {
       // Where it leads inside the home, ".." stopping at "/", written relative to the link's folder.
-      List<String> to = new ArrayList<>();
-      for (Path part : existing) {
-        String n = part.toString();
-        if (n.equals("..")) {
-          if (!to.isEmpty()) {
-            to.remove(to.size() - 1);
-          }
-        } else if (!n.isEmpty() && !n.equals(".")) {
-          to.add(n);
-        }
-      }
+      List<String> to = walk(List.of(), existing, true);
       int common = 0;
       while (common < from.size() && common < to.size() && from.get(common).equals(to.get(common))) {
         common++;
@@ -426,22 +394,34 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       }
       rel.addAll(to.subList(common, to.size()));
       target = rel.isEmpty() ? "." : String.join("/", rel);
-    } else {
-      int depth = from.size();
-      for (Path part : existing) {
-        String n = part.toString();
-        if (n.equals("..")) {
-          if (--depth < 0) {
-            throw new AccessDeniedException(virtual(link), null, "the link's target '" + target + "' leaves the home directory");
-          }
-        } else if (!n.isEmpty() && !n.equals(".")) {
-          depth++;
-        }
-      }
+    } else if (walk(from, existing, false) == null) {
+      throw new AccessDeniedException(virtual(link), null, "the link's target '" + target + "' leaves the home directory");
     }
     try (Beneath.At at = beneath.at(physicalLink)) {
       Files.createSymbolicLink(at.path(), physicalLink.getFileSystem().getPath(target));
     }
+  }
+
+  /**
+   * The names {@code path} leads to from {@code base} (names below the home), lexically: "" and
+   * "." dropped, ".." taking one name back. A ".." above the home stays there when {@code clamp},
+   * else the walk fails (null).
+   */
+  private static List<String> walk(List<String> base, Path path, boolean clamp) {
+    List<String> out = new ArrayList<>(base);
+    for (Path part : path) {
+      String n = part.toString();
+      if (n.equals("..")) {
+        if (!out.isEmpty()) {
+          out.remove(out.size() - 1);
+        } else if (!clamp) {
+          return null;
+        }
+      } else if (!n.isEmpty() && !n.equals(".")) {
+        out.add(n);
+      }
+    }
+    return out;
   }
 
   @Override
@@ -492,19 +472,17 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     if (value == null) {
       return;
     }
-    if ("size".equals(attribute)) {
-      require(subsystem, Permission.WRITE, file); // truncation is a write, not a setstat
-    }
     IoAction set = () -> {
       try (Beneath.At at = beneath.at(physical(file, options))) {
         Files.setAttribute(at.path(), view + ":" + attribute, value, LinkOption.NOFOLLOW_LINKS);
       }
     };
     if ("size".equals(attribute)) {
+      require(subsystem, Permission.WRITE, file); // truncation is a write, not a setstat
       set.run();
-      return;
+    } else {
+      setstat(subsystem, file, set);
     }
-    setstat(subsystem, file, set);
   }
 
   @Override

@@ -5,7 +5,6 @@ import dev.sftp.contract.ServerSettings;
 import dev.sftp.gateway.audit.AuditLog;
 import dev.sftp.gateway.auth.Defender;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -71,13 +70,9 @@ final class Admission implements SessionListener {
     this.grace = java.time.Duration.ofSeconds(settings.loginGraceTimeSecondsOrDefault());
   }
 
-  private static InetAddress address(Session session) {
-    return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
-  }
-
   @Override
   public void sessionCreated(Session session) {
-    InetAddress ip = address(session);
+    InetAddress ip = AuditLog.clientIp(session);
     if (ip != null && defender.banned(ip)) {
       throw new RuntimeSshException("address banned by the defender");
     }

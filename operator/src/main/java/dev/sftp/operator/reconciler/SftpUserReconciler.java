@@ -165,7 +165,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     Long generation = u.getMetadata().getGeneration();
     st.observedGeneration = generation;
     Condition accepted = mine.served()
-        ? Conditions.of(Conditions.ACCEPTED, true, Reasons.ATTACHED, "Rendered into gateway " + gwNs + "/" + u.getSpec().gateway.name
+        ? Conditions.of(Conditions.ACCEPTED, true, Reasons.ATTACHED, "Rendered into gateway " + Names.gatewayKey(u)
             + " (" + ServingView.listFile(mine.entry().name()) + ")", generation)
         : Conditions.of(Conditions.ACCEPTED, false, mine.reason(), mine.message(), generation);
     Serving.Verdict verdict = null;
@@ -179,7 +179,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       if (Long.valueOf(entry).equals(servedEntries.get(uid(u))) && was != null && "True".equals(was.getStatus())) {
         ready = Conditions.of(Conditions.READY, true, was.getReason(), was.getMessage(), generation);
       } else {
-        verdict = Serving.judge(gwNs + "/" + u.getSpec().gateway.name, ServingView.listFile(mine.entry().name()),
+        verdict = Serving.judge(Names.gatewayKey(u), ServingView.listFile(mine.entry().name()),
             () -> serving.renderedDigest(gw, mine.entry()), ServingView.pods(gatewayPods(gw), configMaps.get(gwNs + "/" + Names.servingConfigMap(gw))));
         if (verdict.served()) {
           servedEntries.put(uid(u), entry);
