@@ -211,7 +211,9 @@ public class GatewayServer implements AutoCloseable {
     int idle = settings.idleTimeoutSecondsOrDefault();
     CoreModuleProperties.IDLE_TIMEOUT.set(sshd, idle == 0 ? Duration.ZERO : Duration.ofSeconds(idle));
     CoreModuleProperties.AUTH_TIMEOUT.set(sshd, Duration.ofSeconds(settings.loginGraceTimeSecondsOrDefault()));
-    CoreModuleProperties.MAX_AUTH_REQUESTS.set(sshd, 6);
+    // MINA's own count (which every SSH_MSG_SERVICE_REQUEST restarts) must never bind before the
+    // authenticator's maxAuthTries: it also counts the "none" request clients open with.
+    CoreModuleProperties.MAX_AUTH_REQUESTS.set(sshd, settings.maxAuthTriesOrDefault() + 1);
     CoreModuleProperties.MAX_CONCURRENT_SESSIONS.set(sshd, settings.maxSessionsPerUserOrDefault());
     // One connection's share: channels (each an SFTP subsystem) and the handles each holds open.
     sshd.addChannelListener(new ChannelShare(settings.maxChannelsPerSessionOrDefault()));

@@ -89,6 +89,24 @@ class AuthLimitsIT {
     }
   }
 
+  /**
+   * OpenSSH keeps one service for all its attempts (and opens with a "none" request): with
+   * maxAuthTries above 6 it gets exactly that many password guesses, not MINA's fixed 6.
+   */
+  @Test
+  void openSshGetsExactlyMaxAuthTriesGuesses() throws Exception {
+    DefenderSettings off = new DefenderSettings(false, null, null, null, null);
+    try (TestGateway gw = TestGateway.start(tmp.resolve("eight"), settings(8, off), TestGateway.user("alice", "ed25519"))) {
+      Proc.Result r = Clients.sftpWith(gw, Login.password("alice", "wrong"), List.of("-o", "NumberOfPasswordPrompts=20"), "pwd");
+      assertThat(r.exit()).isNotZero();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() ->
+          assertThat(audit).anyMatch(l -> l.contains("\"session.refused\"") && l.contains("Too many authentication failures")));
+      long guesses = audit.stream().filter(l -> l.contains("\"login.failure\"") && l.contains("\"method\":\"password\"")).count();
+      System.out.println("AuthLimitsIT: OpenSSH got " + guesses + " password guesses with maxAuthTries 8");
+      assertThat(guesses).isEqualTo(8);
+    }
+  }
+
   @Test
   void anAddressThatKeepsFailingIsBannedAndRefusedBeforeTheBannerButNotIfAllowListed() throws Exception {
     DefenderSettings defender = new DefenderSettings(true, 8, 600, 600, null);
