@@ -76,4 +76,23 @@ class NamesAndLinksIT {
     assertThat(out.exit()).isNotZero();
     assertThat(Files.exists(gw.home("alice").resolve("dd/escape"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
   }
+
+  /**
+   * Another program on the volume puts a link where a user's home will be, pointing at another
+   * user's home: the login is refused rather than served from the other home.
+   */
+  @Test
+  void aHomeThatIsALinkOnTheVolumeIsRefused() throws Exception {
+    try (TestGateway other = TestGateway.start(tmp.resolve("linked"), TestGateway.user("mallory", "ed25519"), TestGateway.user("bob", "ed25519"))) {
+      Path bob = Files.createDirectories(other.home("bob"));
+      Files.writeString(bob.resolve("secret.txt"), "bob's");
+      Files.createSymbolicLink(other.home("mallory"), bob);
+      Path stolen = tmp.resolve("stolen.txt");
+      Proc.Result r = Clients.sftp(other, Login.key("mallory", "ed25519"), "get secret.txt " + stolen);
+      assertThat(r.exit()).as(r.toString()).isNotZero();
+      assertThat(stolen).doesNotExist();
+      ok(Clients.sftp(other, Login.key("bob", "ed25519"), "get secret.txt " + tmp.resolve("own.txt")));
+      assertThat(tmp.resolve("own.txt")).hasContent("bob's");
+    }
+  }
 }
