@@ -203,7 +203,10 @@ class Gateway(Server):
             "server": {"listenAddress": "127.0.0.1", "port": self.port, "hostKeys": ["ssh_host_ed25519_key"],
                        "dataRoot": str(self.data), "maxSessions": 1000, "maxSessionsPerUser": 256,
                        # as sshd's MaxStartups 256 above: the bench opens 64 sessions at once from 127.0.0.1
-                       "maxStartups": "256", "maxStartupsPerAddress": 256},
+                       "maxStartups": "256", "maxStartupsPerAddress": 256,
+                       # the flood workload guesses from 127.0.0.1: every guess must be checked,
+                       # as by sshd (which has no defender), not refused by a ban
+                       "defender": {"allowCidrs": ["127.0.0.0/8"]}},
             "users": [user]}, indent=1))
         self.log = open(d / "gateway.log", "w")
         # As the image's ENTRYPOINT (gateway/src/main/docker/Dockerfile): the JDK's Poly1305 opened.
@@ -255,6 +258,30 @@ class Clients:
             raise RuntimeError(f"lftp to {server.name} failed: {p.stderr.decode()[-500:]}")
 
 
+def guess_flood(server, stop, counter):
+    """Password guesses, one connection after another, until stopped."""
+    import logging
+    import paramiko
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    while not stop.is_set():
+        t = None
+        try:
+            t = paramiko.Transport(("127.0.0.1", server.port))
+            t.start_client(timeout=20)
+            for i in range(10):
+                if stop.is_set():
+                    break
+                try:
+                    t.auth_password(server.user, f"wrong-{i}")
+                except paramiko.AuthenticationException:
+                    counter[0] += 1
+        except Exception:
+            time.sleep(0.05)
+        finally:
+            if t is not None:
+                t.close()
+
+
 def timed(fn):
     t0 = time.perf_counter()
     fn()
@@ -285,7 +312,8 @@ def main():
     ap.add_argument("--jvm-opts", default=os.environ.get("BENCH_JVM_OPTS", "-XX:MaxRAMPercentage=75 -Xms512m"))
     ap.add_argument("--no-account", action="store_true", help="no temporary system account: no password logins")
     ap.add_argument("--out", default=str(ROOT / "bench/out"))
-    ap.add_argument("--workloads", default="bulk,lftp,small,concurrent,logins", help="comma-separated subset")
+    ap.add_argument("--workloads", default="bulk,lftp,small,concurrent,logins,flood", help="comma-separated subset")
+    ap.add_argument("--flood-threads", type=int, default=4, help="connections guessing passwords at once in the flood workload")
     ap.add_argument("--warm-passes", type=int, default=4, help="unmeasured many-small-files passes per server before the rounds")
     ap.add_argument("--storage", choices=("tmpfs", "disk"), default="tmpfs",
                     help="where both servers (and the clients' files) live: a tmpfs mounted for the run (default; "
@@ -521,6 +549,38 @@ def main():
                 for i in range(n):
                     clean(s, f"c{i}.bin")
                 shutil.rmtree(dl)
+        if "flood" in wl and password_logins:
+            # A download, then the same download while connections guess passwords as fast as
+            # they can (each guess a full password check on the server: argon2id on the gateway,
+            # crypt on sshd). The ratio flood/quiet is each server's own; established transfers
+            # should not slow down (issue 17: the gateway checks passwords on a small pool of its
+            # own, not on the threads that carry the sessions' traffic).
+            for s in order:
+                clean(s, "flood.bin")
+                c.sftp(s, f"put {big} flood.bin\n")
+                for label, flood in (("quiet", False), ("flood", True)):
+                    shutil.rmtree(dl, ignore_errors=True)
+                    dl.mkdir()
+                    stop = threading.Event()
+                    guesses = [0]
+                    threads = [threading.Thread(target=guess_flood, args=(s, stop, guesses), daemon=True)
+                               for _ in range(a.flood_threads if flood else 0)]
+                    for th in threads:
+                        th.start()
+                    if flood:
+                        time.sleep(1)  # the flood under way before the download starts
+                    g0 = guesses[0]
+                    t = timed(lambda: c.sftp(s, f"get flood.bin {dl}/flood.bin\n"))
+                    made = guesses[0] - g0
+                    stop.set()
+                    for th in threads:
+                        th.join(30)
+                    check(sha256_file(dl / "flood.bin") == big_sha, f"download from {s.name} ({label})")
+                    record(f"1 file {a.big_mib} MiB down, sftp, {label}", s, a.big_mib / t)
+                    if flood:
+                        results.setdefault("guesses/s during the flood", {}).setdefault(s.name, []).append(made / t)
+                clean(s, "flood.bin")
+                shutil.rmtree(dl, ignore_errors=True)
         kinds = ([("key", False)] + ([("password", True)] if password_logins else [])) if "logins" in wl else []
         per_round = max(1, a.logins // a.rounds)
         for kind, password in kinds:
@@ -536,6 +596,9 @@ def main():
             for q, label in ((50, "p50"), (99, "p99")):
                 vals = {k: percentile(v, q) for k, v in by.items()}
                 rows.append(row(f"{w.replace(', ms', '')} {label}, ms", vals, lower_is_better=True, n=len(by.get("gateway", []))))
+            continue
+        if w.startswith("guesses/s"):
+            rows.append(row(w, {k: statistics.median(v) for k, v in by.items()}, lower_is_better=False, n=len(by.get("gateway", []))))
             continue
         unit = "files/s" if "4 KiB" in w else "MiB/s"
         vals = {k: statistics.median(v) for k, v in by.items()}

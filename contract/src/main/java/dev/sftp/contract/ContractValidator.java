@@ -40,7 +40,10 @@ public final class ContractValidator {
           "maxStartups",
           "maxStartupsPerAddress",
           "maxChannelsPerSession",
-          "maxOpenHandlesPerChannel");
+          "maxOpenHandlesPerChannel",
+          "maxSessionsPerAddress",
+          "maxSftpPacketBytes",
+          "maxPendingRequestBytes");
   private static final Set<String> DEFENDER_FIELDS = Set.of("enabled", "maxFailures", "windowSeconds", "banSeconds", "allowCidrs");
   private static final Set<String> USER_FIELDS =
       Set.of(
@@ -137,6 +140,12 @@ public final class ContractValidator {
     intRange(s, "maxStartupsPerAddress", path, 1, 100_000, errors);
     intRange(s, "maxChannelsPerSession", path, 1, 1_000, errors);
     intRange(s, "maxOpenHandlesPerChannel", path, 1, 1_000_000, errors);
+    intRange(s, "maxSessionsPerAddress", path, 1, Integer.MAX_VALUE, errors);
+    // At least what a 32 KiB write (every client's default) and its header take; a client that
+    // honours limits@openssh.com is told the limit.
+    intRange(s, "maxSftpPacketBytes", path, 34 * 1024, 16 * 1024 * 1024, errors);
+    // At least one largest message: a connection must be able to send one request.
+    intRange(s, "maxPendingRequestBytes", path, 256 * 1024, Integer.MAX_VALUE, errors);
     String startups = text(s, "maxStartups", path, errors);
     if (startups != null) {
       try {

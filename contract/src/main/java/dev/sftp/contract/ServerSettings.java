@@ -34,6 +34,13 @@ import java.util.List;
  *     (OpenSSH's {@code MaxSessions})
  * @param maxOpenHandlesPerChannel files and directories one SFTP channel may hold open, default
  *     1024
+ * @param maxSessionsPerAddress authenticated connections from one source address, default 100
+ *     (enough for a NAT of many users; OpenSSH has no such limit)
+ * @param maxSftpPacketBytes largest SFTP message a client may send, default 262144 (OpenSSH's
+ *     sftp-server limit); a longer one closes that SFTP channel
+ * @param maxPendingRequestBytes SFTP requests one connection may have received and not yet
+ *     processed, in bytes, default 8 MiB; past it the gateway stops reading from that
+ *     connection until its requests are processed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -55,7 +62,10 @@ public record ServerSettings(
     String maxStartups,
     Integer maxStartupsPerAddress,
     Integer maxChannelsPerSession,
-    Integer maxOpenHandlesPerChannel) {
+    Integer maxOpenHandlesPerChannel,
+    Integer maxSessionsPerAddress,
+    Integer maxSftpPacketBytes,
+    Integer maxPendingRequestBytes) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -117,6 +127,21 @@ public record ServerSettings(
 
   public int maxChannelsPerSessionOrDefault() {
     return maxChannelsPerSession == null ? 10 : maxChannelsPerSession;
+  }
+
+  public int maxSessionsPerAddressOrDefault() {
+    return maxSessionsPerAddress == null ? 100 : maxSessionsPerAddress;
+  }
+
+  /** OpenSSH's sftp-server refuses longer messages (SFTP_MAX_MSG_LENGTH). */
+  public static final int DEFAULT_MAX_SFTP_PACKET_BYTES = 256 * 1024;
+
+  public int maxSftpPacketBytesOrDefault() {
+    return maxSftpPacketBytes == null ? DEFAULT_MAX_SFTP_PACKET_BYTES : maxSftpPacketBytes;
+  }
+
+  public int maxPendingRequestBytesOrDefault() {
+    return maxPendingRequestBytes == null ? 8 * 1024 * 1024 : maxPendingRequestBytes;
   }
 
   public int maxOpenHandlesPerChannelOrDefault() {

@@ -51,12 +51,16 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final int umask;
   private final Beneath beneath;
   private final int maxHandles;
+  private final Descriptors descriptors;
 
   /**
    * @param beneath the kernel's check of every path used (or user space only, where it cannot)
    * @param maxHandles files and directories one SFTP channel may hold open
+   * @param descriptors the process's budget of file descriptors
    */
-  public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath, int maxHandles) {
+  public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath, int maxHandles,
+      Descriptors descriptors) {
+    this.descriptors = descriptors;
     this.registry = registry;
     this.setstatMode = setstatMode;
     this.umask = umask;
@@ -65,13 +69,18 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   }
 
   /**
-   * Refuses an open past the channel's share of handles, with a status that says so (MINA's own
-   * limit, set one higher as a backstop, answers "no space left on device").
+   * Refuses an open past the channel's share of handles, or past the process's budget of file
+   * descriptors ({@link Descriptors}), with a status that says so (MINA's own limit, set one
+   * higher as a backstop, answers "no space left on device").
    */
   private void checkHandles(SftpSubsystemProxy subsystem) throws IOException {
     if (subsystem instanceof RequestMemory.Holder h && h.openHandles() >= maxHandles) {
       throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE,
           "Too many open handles: at most " + maxHandles + " per SFTP session; close some first");
+    }
+    if (!descriptors.tryFile()) {
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE,
+          "The server has too many files open (" + descriptors.filesLimit() + "); try again later");
     }
   }
 

@@ -20,8 +20,8 @@ import org.apache.sshd.common.session.SessionListener;
  * is sent; a refusal closes the connection at once): banned addresses ({@link Defender}),
  * unauthenticated connections per source address and in all (OpenSSH's {@code MaxStartups}
  * {@code start:rate:full}: past {@code start}, refused with a probability rising from {@code
- * rate}% to 100% at {@code full}). Only authenticated sessions count against {@code maxSessions},
- * checked when a session authenticates, so that a flood of connections that never authenticate
+ * rate}% to 100% at {@code full}). Only authenticated sessions count against {@code maxSessions}
+ * and {@code maxSessionsPerAddress}, checked when a session authenticates, so that a flood of connections that never authenticate
  * cannot refuse a user who does. Each refusal is one audit event ({@code connection.refused} or
  * {@code session.refused}) with its reason. A connection not authenticated within the login
  * grace time is closed.
@@ -58,15 +58,23 @@ final class Admission implements SessionListener {
   private final AtomicInteger unauthenticated = new AtomicInteger();
   private final AtomicInteger authenticated = new AtomicInteger();
   private final Map<InetAddress, AtomicInteger> byAddress = new ConcurrentHashMap<>();
+  private final int maxPerAddress;
+  /** Authenticated sessions per source address. */
+  private final Map<InetAddress, AtomicInteger> admittedByAddress = new ConcurrentHashMap<>();
+  private static final AttributeKey<InetAddress> ADMITTED_FROM = new AttributeKey<>();
 
-  Admission(ServerSettings settings, Defender defender) {
+  private final dev.sftp.gateway.fs.Descriptors descriptors;
+
+  Admission(ServerSettings settings, Defender defender, dev.sftp.gateway.fs.Descriptors descriptors) {
     this.defender = defender;
+    this.descriptors = descriptors;
     this.perAddress = settings.maxStartupsPerAddressOrDefault();
     int[] s = ServerSettings.parseStartups(settings.maxStartupsOrDefault());
     this.start = s[0];
     this.rate = s[1];
     this.full = s[2];
     this.maxSessions = settings.maxSessionsOrDefault();
+    this.maxPerAddress = settings.maxSessionsPerAddressOrDefault();
     this.grace = java.time.Duration.ofSeconds(settings.loginGraceTimeSecondsOrDefault());
   }
 
@@ -80,7 +88,9 @@ final class Admission implements SessionListener {
     int mine = ip == null ? 0 : byAddress.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
     session.setAttribute(PENDING, ip == null ? InetAddress.getLoopbackAddress() : ip);
     String refusal = null;
-    if (ip != null && mine > perAddress) {
+    if (!descriptors.tryConnection()) {
+      refusal = "the server is out of file descriptors";
+    } else if (ip != null && mine > perAddress) {
       refusal = "too many unauthenticated connections from this address (" + perAddress + ")";
     } else if (all > full) {
       refusal = "too many unauthenticated connections (" + full + ")";
@@ -113,16 +123,46 @@ final class Admission implements SessionListener {
     }
     release(session);
     session.setAttribute(ADMITTED, Boolean.TRUE);
-    if (authenticated.incrementAndGet() > maxSessions) {
-      String reason = "too many connections (" + maxSessions + ")";
+    int all = authenticated.incrementAndGet();
+    InetAddress ip = AuditLog.clientIp(session);
+    int fromAddress = 0;
+    if (ip != null) {
+      session.setAttribute(ADMITTED_FROM, ip);
+      fromAddress = admittedByAddress.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+    }
+    String reason = all > maxSessions ? "too many connections (" + maxSessions + ")"
+        : fromAddress > maxPerAddress ? "too many connections from this address (" + maxPerAddress + ")"
+        : null;
+    if (reason != null) {
       ObjectNode e = AuditLog.event("session.refused", session);
       e.put("reason", reason);
       AuditLog.emit(e);
-      try {
-        session.disconnect(SshConstants.SSH2_DISCONNECT_TOO_MANY_CONNECTIONS, reason);
-      } catch (java.io.IOException | RuntimeException ex) {
-        session.close(true);
-      }
+      // Not from here: MINA signals this while it holds the session's encoder with its
+      // SSH_MSG_USERAUTH_SUCCESS encoded and not yet written, and a message sent now would go out
+      // first, out of sequence. Once that lock is free the success has been written.
+      GRACE_TIMER.execute(() -> {
+        try {
+          session.disconnect(SshConstants.SSH2_DISCONNECT_TOO_MANY_CONNECTIONS, reason);
+        } catch (java.io.IOException | RuntimeException ex) {
+          session.close(true);
+        }
+      });
+    }
+  }
+
+  /**
+   * Malformed input before authentication (an impossible packet length, a bad MAC) closes the
+   * connection at once: MINA would answer with SSH_MSG_DISCONNECT, which waits behind a key
+   * exchange that such a client never finishes, and the connection stayed open until the grace
+   * time.
+   */
+  @Override
+  public void sessionException(Session session, Throwable t) {
+    if (session.getAttribute(PENDING) != null && session.isOpen()) {
+      ObjectNode e = AuditLog.event("connection.closed", session);
+      e.put("reason", "malformed input before authentication: " + t.getMessage());
+      AuditLog.emit(e);
+      session.close(true);
     }
   }
 
@@ -131,6 +171,10 @@ final class Admission implements SessionListener {
     release(session);
     if (session.removeAttribute(ADMITTED) != null) {
       authenticated.decrementAndGet();
+    }
+    InetAddress ip = session.removeAttribute(ADMITTED_FROM);
+    if (ip != null) {
+      admittedByAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
   }
 

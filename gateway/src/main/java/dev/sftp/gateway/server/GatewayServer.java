@@ -78,7 +78,8 @@ public class GatewayServer implements AutoCloseable {
   private final Duration reloadInterval;
   private final UserRegistry registry = new UserRegistry();
   private SshServer sshd;
-  private SftpSubsystemFactory sftp;
+  private GatewaySftpSubsystem.Factory sftp;
+  private dev.sftp.gateway.fs.Descriptors descriptors;
   private ServerSettings settings;
   private Path dataRoot;
   private List<HostKey> hostKeys = List.of();
@@ -87,15 +88,17 @@ public class GatewayServer implements AutoCloseable {
   private java.util.concurrent.ThreadPoolExecutor passwordChecks;
 
   /**
-   * Where passwords are checked: half the cores (at least 2) and a queue of 256, so that a flood
-   * of guesses (each an argon2id verification, ~60 ms of CPU) never runs on, nor waits behind, the
-   * I/O threads that carry every session's traffic; a check that finds the queue full fails.
+   * Where passwords are checked: half the cores (at least 1) and a queue of 64 per thread (about
+   * 4 s of work), so that a flood of guesses (each an argon2id verification, ~60 ms of CPU) never
+   * runs on, nor waits behind, the I/O threads that carry every session's traffic, and leaves
+   * half the cores to them; a check that finds the queue full fails. (With 2 threads on 2 cores a
+   * flood took both: a download ran at 0.45 of its speed, bench "flood".)
    */
   private static java.util.concurrent.ThreadPoolExecutor passwordCheckPool() {
-    int threads = Math.max(2, Runtime.getRuntime().availableProcessors() / 2);
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
     return new java.util.concurrent.ThreadPoolExecutor(threads, threads, 30, java.util.concurrent.TimeUnit.SECONDS,
-        new java.util.concurrent.ArrayBlockingQueue<>(256), r -> {
+        new java.util.concurrent.ArrayBlockingQueue<>(64 * threads), r -> {
           Thread t = new Thread(r, "password-check-" + n.incrementAndGet());
           t.setDaemon(true);
           return t;
@@ -161,6 +164,7 @@ public class GatewayServer implements AutoCloseable {
     registry.replace(dataRoot, loaded.users(), loaded.userErrors());
 
     sshd = SshServer.setUpDefaultServer();
+    sshd.setSessionFactory(new GatewaySession.Factory(sshd));
     sshd.setHost(overrides.host() != null ? overrides.host() : settings.listenAddressOrDefault());
     sshd.setPort(overrides.port() != null ? overrides.port() : settings.portOrDefault());
     List<KeyPair> pairs = new ArrayList<>();
@@ -175,7 +179,8 @@ public class GatewayServer implements AutoCloseable {
     // made, before the server's identification: a session listener that throws makes MINA close
     // the connection. (Not an IoServiceEventListener: MINA 2.20's acceptor does not close the
     // socket when that refuses a connection, so each refusal would leak a descriptor.)
-    sshd.addSessionListener(new Admission(settings, defender));
+    descriptors = dev.sftp.gateway.fs.Descriptors.forProcess();
+    sshd.addSessionListener(new Admission(settings, defender, descriptors));
     sshd.setPasswordAuthenticator(auth);
     sshd.setPublickeyAuthenticator(auth);
     sshd.setKeyboardInteractiveAuthenticator(new DefaultKeyboardInteractiveAuthenticator());
@@ -188,9 +193,10 @@ public class GatewayServer implements AutoCloseable {
     sshd.setCommandFactory(refusal);
     sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
 
-    sftp = new GatewaySftpSubsystem.Factory();
+    sftp = new GatewaySftpSubsystem.Factory(settings.maxSftpPacketBytesOrDefault(),
+        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), dev.sftp.gateway.sftp.PendingRequests.heapShare(PENDING_HEAP_PERCENT)));
     sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath,
-        settings.maxOpenHandlesPerChannelOrDefault()));
+        settings.maxOpenHandlesPerChannelOrDefault(), descriptors));
     // A limit's refusal tells the client which limit; everything else keeps MINA's generic text.
     sftp.setErrorStatusDataHandler(new org.apache.sshd.sftp.server.SftpErrorStatusDataHandler() {
       @Override
@@ -199,6 +205,8 @@ public class GatewayServer implements AutoCloseable {
             : org.apache.sshd.sftp.server.SftpErrorStatusDataHandler.super.resolveErrorMessage(env, id, e, subStatus, cmd, args);
       }
     });
+    // A write that fits in the largest accepted message, as OpenSSH's sftp-server (1 KiB below it).
+    org.apache.sshd.sftp.SftpModuleProperties.MAX_WRITEDATA_PACKET_LENGTH.set(sshd, settings.maxSftpPacketBytesOrDefault() - 1024);
     sftp.addSftpEventListener(new ExtensionPolicy());
     sftp.addSftpEventListener(new AuditSftpListener());
     sshd.setSubsystemFactories(List.of(sftp));
@@ -214,7 +222,20 @@ public class GatewayServer implements AutoCloseable {
     // MINA's own count (which every SSH_MSG_SERVICE_REQUEST restarts) must never bind before the
     // authenticator's maxAuthTries: it also counts the "none" request clients open with.
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(sshd, settings.maxAuthTriesOrDefault() + 1);
+    // MINA refuses the login past the per-user limit (SSH_MSG_DISCONNECT "Too many concurrent
+    // connections (20) - max. allowed: 20", before the success is sent); this audits it.
     CoreModuleProperties.MAX_CONCURRENT_SESSIONS.set(sshd, settings.maxSessionsPerUserOrDefault());
+    sshd.setSessionDisconnectHandler(new org.apache.sshd.common.session.SessionDisconnectHandler() {
+      @Override
+      public boolean handleSessionsCountDisconnectReason(Session session, org.apache.sshd.common.Service service, String username,
+          int currentSessionCount, int maxSessionCount) {
+        ObjectNode e = AuditLog.event("session.refused", session);
+        e.put("user", username);
+        e.put("reason", "too many connections of this user (" + maxSessionCount + ")");
+        AuditLog.emit(e);
+        return false; // MINA disconnects
+      }
+    });
     // One connection's share: channels (each an SFTP subsystem) and the handles each holds open.
     sshd.addChannelListener(new ChannelShare(settings.maxChannelsPerSessionOrDefault()));
     // The accessor refuses past the limit with a clear status; MINA's own check is the backstop.
@@ -229,6 +250,13 @@ public class GatewayServer implements AutoCloseable {
     reload = new UserReload(configDir, dataRoot, loaded, registry, this::endSessionsOf);
     reload.start(reloadInterval, watchSettings, reportSettings);
   }
+
+  /**
+   * The share of the maximum heap that SFTP requests received and not yet processed may hold in
+   * all, over every connection ({@link dev.sftp.gateway.sftp.PendingRequests}); {@code
+   * -Dgateway.memory.pending-requests-percent} overrides it.
+   */
+  static final int PENDING_HEAP_PERCENT = Integer.getInteger("gateway.memory.pending-requests-percent", 20);
 
   /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
   public boolean reload() throws ContractException {
@@ -245,6 +273,11 @@ public class GatewayServer implements AutoCloseable {
         s.close(true);
       }
     }
+  }
+
+  /** The SFTP requests received and not yet processed, over all connections. */
+  public dev.sftp.gateway.sftp.PendingRequests pendingRequests() {
+    return sftp.pending();
   }
 
   /** The SFTP subsystem factory (tests add listeners to it). */
@@ -285,6 +318,12 @@ public class GatewayServer implements AutoCloseable {
     }
     if (sshd != null) {
       sshd.stop(true);
+    }
+    if (sftp != null) {
+      sftp.shutdown();
+    }
+    if (descriptors != null) {
+      descriptors.close();
     }
   }
 

@@ -64,8 +64,27 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   /** Replies not yet handed to the SSH channel above which requests go to the channel's thread. */
   static final int INLINE_MAX_PENDING = 64 * 1024;
 
-  /** Requests handed to this channel's SFTP thread and not processed yet. */
+  /** Requests queued and not processed yet. */
   private final AtomicInteger queued = new AtomicInteger();
+  /** No SFTP message is shorter: a type and a request id (or INIT's version). */
+  static final int MIN_MESSAGE = 5;
+  /** The exit status of a channel ended by a malformed message (OpenSSH's sftp-server exits with 11). */
+  static final int BAD_MESSAGE_EXIT = 11;
+  /** The incomplete message's buffer is replaced once empty if it grew past this. */
+  private static final int RAW_KEEP = 64 * 1024;
+
+  private final Limits limits;
+  private final PendingRequests.Share share;
+  /** Bytes charged to {@link PendingRequests} for this channel and not yet released. */
+  private final java.util.concurrent.atomic.AtomicLong charged = new java.util.concurrent.atomic.AtomicLong();
+  /** Bytes of {@link #raw} charged. */
+  private long rawCharged;
+  /** The bytes of an incomplete message (MINA's {@code buffer}, which could not be replaced). */
+  private ByteArrayBuffer raw = new ByteArrayBuffer(1024, false);
+  /** A malformed message arrived: the channel is ending, later data is dropped. */
+  private volatile boolean refused;
+  private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
   /** I/O threads running SFTP requests inline now, over all channels of the server. */
   private final InlineSlots slots;
   /**
@@ -77,44 +96,68 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   private boolean inlineMore;
   private final RequestMemory memory = new RequestMemory();
 
-  GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator, InlineSlots slots) {
+  GatewaySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator, InlineSlots slots, Limits limits) {
     super(channel, configurator);
     this.slots = slots;
+    this.limits = limits;
+    this.share = limits.pending().share(channel.getSession());
   }
 
   /**
+   * What every channel of the server shares: the largest accepted message, the budget of queued
+   * requests and the pool that processes them.
+   */
+  public record Limits(int maxPacket, PendingRequests pending, java.util.concurrent.ExecutorService pool) {}
+
+  /**
    * Takes the SFTP requests out of the channel's data, as MINA's does, and runs them right here,
-   * on the I/O thread that decrypted them, when this channel's own SFTP thread has nothing to do.
-   * MINA hands every request to that thread and the reply's write completion back to a pool
-   * thread; for a request that takes microseconds (the open, read and close of a small file)
-   * those wake-ups cost more than the request. A request still goes to the channel's thread
-   * (MINA's way, in order) when that thread has requests queued, when replies are waiting for
-   * the client's window (a bulk download), when it is an extended request (copies, hashes: no
-   * bound on their time), for the next {@link #INLINE_BACKOFF} requests after one took more than
-   * {@link #INLINE_SLOW_NANOS} inline (a slow volume), and when all but one of the server's I/O
-   * threads are running requests already, so that one is always free for the network.
+   * on the I/O thread that decrypted them, when this channel's requests are not queued already.
+   * MINA hands every request to the channel's thread and the reply's write completion back to a
+   * pool thread; for a request that takes microseconds (the open, read and close of a small file)
+   * those wake-ups cost more than the request. A request still goes to the queue (processed in
+   * order, see {@link #run}) when requests are queued already, when replies are waiting for the
+   * client's window (a bulk download), when it is an extended request (copies, hashes: no bound
+   * on their time), for the next {@link #INLINE_BACKOFF} requests after one took more than {@link
+   * #INLINE_SLOW_NANOS} inline (a slow volume), and when all but one of the server's I/O threads
+   * are running requests already, so that one is always free for the network.
+   *
+   * <p>A message whose length is below 5 bytes (no SFTP message is shorter) or above the largest
+   * accepted ({@code maxSftpPacketBytes}) ends this channel, as OpenSSH's sftp-server ends on
+   * one; the connection and its other channels stay. Queued requests are charged to {@link
+   * PendingRequests}, which stops reading from a connection that holds too many.
    */
   @Override
   public int data(ChannelSession channel, byte[] buf, int start, int len) throws IOException {
-    buffer.compact();
-    buffer.putRawBytes(buf, start, len);
+    if (refused || finished.get()) {
+      return 0;
+    }
+    if (raw.available() == 0 && raw.capacity() > RAW_KEEP) {
+      raw = new ByteArrayBuffer(RAW_KEEP, false); // a large message once does not stay on the heap
+    }
+    raw.compact();
+    raw.putRawBytes(buf, start, len);
     List<Buffer> batch = null;
-    while (buffer.available() >= 4) {
-      int rpos = buffer.rpos();
-      int msgLen = buffer.getInt();
-      if (buffer.available() < msgLen) {
-        buffer.rpos(rpos);
+    while (raw.available() >= 4) {
+      int rpos = raw.rpos();
+      int msgLen = raw.getInt();
+      if (msgLen < MIN_MESSAGE || msgLen > limits.maxPacket()) {
+        refuse(msgLen);
+        return 0;
+      }
+      if (raw.available() < msgLen) {
+        raw.rpos(rpos);
         break;
       }
       Buffer b = new ByteArrayBuffer(msgLen + 4 + 64, false);
       b.putUInt(msgLen);
-      b.putRawBytes(buffer.array(), buffer.rpos(), msgLen);
-      buffer.rpos(rpos + msgLen + 4);
+      b.putRawBytes(raw.array(), raw.rpos(), msgLen);
+      raw.rpos(rpos + msgLen + 4);
       if (batch == null) {
         batch = new ArrayList<>(2);
       }
       batch.add(b);
     }
+    chargeRaw();
     if (batch == null) {
       return 0;
     }
@@ -134,14 +177,14 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
           done += n;
           if (System.nanoTime() - t0 > INLINE_SLOW_NANOS) {
             backoff = INLINE_BACKOFF;
-            log.debug("data({}) a request took over {} µs inline: the next {} go to the channel's thread",
+            log.debug("data({}) a request took over {} µs inline: the next {} are queued",
                 getServerSession(), INLINE_SLOW_NANOS / 1000, INLINE_BACKOFF);
           }
         }
         inlineMore = false;
-        sendHeld(); // before anything goes to the channel's thread
+        sendHeld(); // before anything is queued
       } catch (IOException | RuntimeException | Error e) {
-        // MINA's request loop ends the channel on such a failure: hand it over to end there.
+        // MINA's request loop ends the channel on such a failure: queue it to end there.
         batch.subList(0, i).clear();
         batch.add(0, new Failed(e));
         i = 0;
@@ -156,10 +199,159 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     }
     if (i < batch.size()) {
       List<Buffer> rest = i == 0 ? batch : batch.subList(i, batch.size());
+      long cost = 0;
+      for (Buffer b : rest) {
+        cost += PendingRequests.cost(b.array().length);
+      }
+      charged.addAndGet(cost);
+      limits.pending().charge(share, cost);
       queued.addAndGet(rest.size());
       requests.addAll(rest);
+      schedule();
+      if (finished.get()) { // ended meanwhile: nobody will process these
+        limits.pending().release(share, charged.getAndSet(0));
+      }
     }
     return 0;
+  }
+
+  /** The raw bytes of an incomplete message count too: up to one largest message per channel. */
+  private void chargeRaw() {
+    long now = raw.available();
+    long delta = now - rawCharged;
+    rawCharged = now;
+    if (delta > 0) {
+      charged.addAndGet(delta);
+      limits.pending().charge(share, delta);
+    } else if (delta < 0) {
+      charged.addAndGet(delta);
+      limits.pending().release(share, -delta);
+    }
+  }
+
+  /** Ends this channel after a message of an impossible length; audited. */
+  private void refuse(int msgLen) {
+    refused = true;
+    raw = new ByteArrayBuffer(0, false);
+    chargeRaw();
+    String reason = "SFTP message length " + Integer.toUnsignedString(msgLen) + " outside " + MIN_MESSAGE + ".." + limits.maxPacket();
+    log.warn("data({}) {}: closing the channel", getServerSession(), reason);
+    com.fasterxml.jackson.databind.node.ObjectNode e = dev.sftp.gateway.audit.AuditLog.event("channel.closed", getServerSession());
+    e.put("reason", reason);
+    dev.sftp.gateway.audit.AuditLog.emit(e);
+    requests.add(new Exit(BAD_MESSAGE_EXIT));
+    schedule();
+  }
+
+  /** Has this channel's requests processed on the shared pool, unless that is under way. */
+  private void schedule() {
+    if (scheduled.compareAndSet(false, true)) {
+      try {
+        pendingFuture = limits.pool().submit(this);
+      } catch (java.util.concurrent.RejectedExecutionException e) { // the server is stopping
+        scheduled.set(false);
+        finish(-1);
+      }
+    }
+  }
+
+  /**
+   * MINA submits its request loop to a thread of the channel's own at start, which then waits for
+   * requests as long as the channel is open: a thread per channel, idle or not. Here the loop runs
+   * on a shared pool only while the channel has requests queued ({@link #schedule}), in order,
+   * and returns the thread when the queue is empty.
+   */
+  @Override
+  public void start(ChannelSession channel, org.apache.sshd.server.Environment env) {
+    this.env = env;
+  }
+
+  /** Processes the queued requests in order, then returns the thread (see {@link #start}). */
+  @Override
+  public void run() {
+    Integer exit = null;
+    try {
+      org.apache.sshd.common.channel.LocalWindow window = getServerChannelSession().getLocalWindow();
+      while (true) {
+        Buffer b = requests.poll();
+        if (b == null) {
+          scheduled.set(false);
+          if (requests.isEmpty() || !scheduled.compareAndSet(false, true)) {
+            return;
+          }
+          continue;
+        }
+        if (b == CLOSE) {
+          exit = 0;
+          return;
+        }
+        if (b instanceof Exit x) {
+          exit = x.code;
+          return;
+        }
+        long cost = PendingRequests.cost(b.array().length); // now: the reply may grow the array
+        int len = b.available();
+        try {
+          process(b);
+        } finally {
+          charged.addAndGet(-cost);
+          limits.pending().release(share, cost);
+        }
+        window.release(len);
+      }
+    } catch (Throwable t) {
+      exit = -1;
+      if (!closed.get()) {
+        log.warn("run({}) {} in SFTP subsystem, closing the channel: {}", getServerSession(), t.getClass().getSimpleName(), t.getMessage());
+        com.fasterxml.jackson.databind.node.ObjectNode e = dev.sftp.gateway.audit.AuditLog.event("channel.closed", getServerSession());
+        e.put("reason", String.valueOf(t.getMessage()));
+        dev.sftp.gateway.audit.AuditLog.emit(e);
+      }
+    } finally {
+      if (exit != null) {
+        finish(exit);
+      }
+    }
+  }
+
+  /** Once: releases what is still charged, closes the handles, ends the channel. */
+  private void finish(int exit) {
+    if (!finished.compareAndSet(false, true)) {
+      return;
+    }
+    requests.clear();
+    long left = charged.getAndSet(0);
+    limits.pending().release(share, left);
+    closeAllHandles();
+    if (callback != null) {
+      callback.onExit(exit, exit != 0);
+    }
+  }
+
+  /** The client's EOF, or the channel closing: what is queued is dropped, as MINA's does. */
+  @Override
+  public void close() throws IOException {
+    requests.clear();
+    requests.add(CLOSE);
+    schedule();
+  }
+
+  /** A channel destroyed while idle has no request loop to end it: end it here. */
+  @Override
+  public void destroy(ChannelSession channel) {
+    super.destroy(channel);
+    requests.add(CLOSE);
+    schedule();
+  }
+
+  /** Ends the request loop with an exit status. */
+  private static final class Exit extends ByteArrayBuffer {
+    final int code;
+
+    Exit(int code) {
+      super(0);
+      this.code = code;
+    }
   }
 
   private static boolean inlineable(Buffer request, SftpOut o) {
@@ -167,7 +359,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     return type != SftpConstants.SSH_FXP_EXTENDED && o.pending() <= INLINE_MAX_PENDING;
   }
 
-  /** A request handed to this channel's SFTP thread (MINA's request loop). */
+  /** A queued request (see {@link #run}). */
   @Override
   protected void process(Buffer b) throws IOException {
     try {
@@ -218,7 +410,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   @Override
   public void setIoOutputStream(IoOutputStream stream) {
     ChannelSession channel = getServerChannelSession();
-    out = new SftpOut(channel.getChannelId(), stream, channel);
+    out = new SftpOut(channel.getChannelId(), stream, channel, channel::isClosing, share::stalled);
   }
 
   /**
@@ -314,6 +506,24 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   /** Creates {@link GatewaySftpSubsystem}s with the factory's listeners. */
   public static class Factory extends SftpSubsystemFactory {
     private volatile InlineSlots slots;
+    private final org.apache.sshd.common.util.threads.CloseableExecutorService pool =
+        org.apache.sshd.common.util.threads.ThreadUtils.newCachedThreadPool("sftp");
+    private final Limits limits;
+
+    public Factory(int maxPacket, PendingRequests pending) {
+      this.limits = new Limits(maxPacket, pending, pool);
+      // What MINA's subsystem would shut down when a channel ends must not be the shared pool.
+      setExecutorServiceProvider(() -> org.apache.sshd.common.util.threads.ThreadUtils.noClose(pool));
+    }
+
+    /** Stops the pool (when the server stops). */
+    public void shutdown() {
+      pool.shutdownNow();
+    }
+
+    public PendingRequests pending() {
+      return limits.pending();
+    }
 
     private InlineSlots slots(ChannelSession channel) {
       InlineSlots s = slots;
@@ -331,10 +541,24 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
 
     @Override
     public Command createSubsystem(ChannelSession channel) throws IOException {
-      GatewaySftpSubsystem s = new GatewaySftpSubsystem(channel, this, slots(channel));
+      GatewaySftpSubsystem s = new GatewaySftpSubsystem(channel, this, slots(channel), limits);
       getRegisteredListeners().forEach(s::addSftpEventListener);
       return s;
     }
+  }
+
+  /**
+   * limits@openssh.com tells the largest message this channel accepts ({@code
+   * maxSftpPacketBytes}; MINA's would be computed from the write length and exceed it) and the
+   * writes that fit in it, 1 KiB below, as OpenSSH's sftp-server says.
+   */
+  @Override
+  protected org.apache.sshd.sftp.client.extensions.openssh.OpenSSHLimitsExtensionInfo getOpenSSHLimitsExtensionInfo(int id, ChannelSession channel)
+      throws IOException {
+    var info = super.getOpenSSHLimitsExtensionInfo(id, channel);
+    info.maxPacketLength = limits.maxPacket();
+    info.maxWriteLength = Math.min(info.maxWriteLength, limits.maxPacket() - 1024L);
+    return info;
   }
 
   @Override

@@ -23,8 +23,16 @@ final class SftpOut extends BufferedIoOutputStream {
   private final Object space = new Object();
   private volatile boolean waiting;
 
-  SftpOut(long channelId, IoOutputStream out, PropertyResolver resolver) {
+  /** Whether the channel is closing (a waiting writer gives up then). */
+  private final java.util.function.BooleanSupplier closing;
+  /** Whether reading from the connection stopped long ago (a waiting writer gives up then). */
+  private final java.util.function.BooleanSupplier stalled;
+
+  SftpOut(long channelId, IoOutputStream out, PropertyResolver resolver, java.util.function.BooleanSupplier closing,
+      java.util.function.BooleanSupplier stalled) {
     super("sftp-out@" + channelId, channelId, out, resolver);
+    this.closing = closing;
+    this.stalled = stalled;
   }
 
   int pending() {
@@ -36,13 +44,20 @@ final class SftpOut extends BufferedIoOutputStream {
     return maxPendingBytesCount / 2;
   }
 
+  /**
+   * Waits for the client to take replies for as long as the channel is open: a client that stops
+   * reading is held by its SSH window (and ended by the idle timeout, since it sends nothing
+   * either), not cut after MINA's 30 s wait. The wait ends when there is space, the stream
+   * failed, the channel closes, the thread is interrupted (MINA's destroy), or the connection has
+   * not been read from for long because it has too many requests pending ({@link
+   * PendingRequests.Share#stalled}).
+   */
   @Override
   protected void waitForAvailableWriteSpace(int required) throws IOException {
     if (inline) {
       reserve(required);
       return;
     }
-    long deadline = System.nanoTime() + maxWaitForPendingWrites.toNanos();
     synchronized (space) {
       try {
         while (true) {
@@ -51,13 +66,15 @@ final class SftpOut extends BufferedIoOutputStream {
           if (pending <= 0 || pending + required <= maxPendingBytesCount || pendingException.get() != null) {
             break;
           }
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
+          if (closing.getAsBoolean()) {
+            throw failWith(new SshChannelBufferedOutputException(channelId, "Channel closed after " + writtenBytesCount + " bytes"));
+          }
+          if (stalled.getAsBoolean()) {
             throw failWith(new SshChannelBufferedOutputException(channelId,
-                "Max. pending write timeout expired after " + writtenBytesCount + " bytes"));
+                "Too many requests pending while their replies are not read (after " + writtenBytesCount + " bytes)"));
           }
           try {
-            space.wait(Math.max(1, left / 1_000_000));
+            space.wait(1_000); // the channel's end is checked at least this often
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw failWith(new SshChannelBufferedOutputException(channelId,

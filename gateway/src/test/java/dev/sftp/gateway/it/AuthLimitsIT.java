@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sftp.contract.DefenderSettings;
 import dev.sftp.contract.ServerSettings;
-import dev.sftp.gateway.audit.AuditLog;
 import dev.sftp.gateway.support.Clients;
 import dev.sftp.gateway.support.Clients.Login;
 import dev.sftp.gateway.support.Proc;
@@ -15,12 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,22 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AuthLimitsIT {
   @TempDir Path tmp;
-  final List<String> audit = new java.util.concurrent.CopyOnWriteArrayList<>();
-  final Handler auditHandler = AuditIT.handler(audit);
-
-  @BeforeEach
-  void capture() {
-    Logger.getLogger(AuditLog.CATEGORY).addHandler(auditHandler);
-  }
-
-  @AfterEach
-  void release() {
-    Logger.getLogger(AuditLog.CATEGORY).removeHandler(auditHandler);
-  }
+  @org.junit.jupiter.api.extension.RegisterExtension final dev.sftp.gateway.support.AuditCapture auditCapture = new dev.sftp.gateway.support.AuditCapture();
+  final List<String> audit = auditCapture.lines();
 
   static ServerSettings settings(Integer maxAuthTries, DefenderSettings defender) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null, null, null);
+    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null, null, null, null, null, null);
   }
 
   /** Guesses on one connection until the server ends it; prints how many it got. */
@@ -197,7 +182,7 @@ class AuthLimitsIT {
   static ServerSettings startups(int graceSeconds, String maxStartups, int perAddress) {
     ServerSettings s = TestGateway.settings(null);
     return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, null,
-        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress, null, null);
+        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress, null, null, null, null, null);
   }
 
   /** Opens idle connections from an address, reports how many got the server's identification, holds them, then how many the server closed. */
@@ -277,7 +262,7 @@ class AuthLimitsIT {
   void aConnectionOpensAtMostItsChannelsAndAChannelItsHandles() throws Exception {
     ServerSettings s = TestGateway.settings(null);
     ServerSettings limited = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null,
-        null, null, null, null, null, 3, 20);
+        null, null, null, null, null, 3, 20, null, null, null);
     try (TestGateway gw = TestGateway.start(tmp.resolve("share"), limited, TestGateway.user("alice", "ed25519"))) {
       Files.createDirectories(gw.home("alice"));
       Proc.Result r = ok(Clients.paramiko(gw, Login.key("alice", "ed25519"), """

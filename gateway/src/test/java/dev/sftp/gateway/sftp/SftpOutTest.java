@@ -48,6 +48,7 @@ class SftpOutTest {
 
   ManualOut channel;
   SftpOut out;
+  final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
   final AtomicInteger written = new AtomicInteger();
   final AtomicReference<Throwable> failed = new AtomicReference<>();
   Thread writer;
@@ -56,7 +57,8 @@ class SftpOutTest {
   void start() {
     channel = new ManualOut();
     out = new SftpOut(1, channel, PropertyResolverUtils.toPropertyResolver(Map.of(
-        CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_SIZE.getName(), String.valueOf(LIMIT))));
+        CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_SIZE.getName(), String.valueOf(LIMIT),
+        CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_WAIT.getName(), "200")), closing::get, () -> false);
     writer = new Thread(() -> {
       try {
         for (int i = 0; i < 12; i++) {
@@ -107,6 +109,18 @@ class SftpOutTest {
     channel.finishNext(new IOException("connection reset")); // 3,000 still pending: above half
     await().atMost(Duration.ofSeconds(10)).until(() -> failed.get() != null);
     assertThat(failed.get()).isInstanceOf(IOException.class).hasStackTraceContaining("connection reset");
+    assertThat(written).hasValue(4);
+  }
+
+  @Test
+  void aClientThatStopsReadingIsWaitedForUntilTheChannelCloses() throws Exception {
+    awaitWriterWaitingAt(LIMIT / SLICE);
+    Thread.sleep(1_500); // MINA's stream, told to wait 200 ms, would have failed the writer by now
+    assertThat(failed).hasValue(null);
+    assertThat(writer.getState()).isEqualTo(Thread.State.TIMED_WAITING);
+    closing.set(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> failed.get() != null);
+    assertThat(failed.get()).hasMessageContaining("Channel closed");
     assertThat(written).hasValue(4);
   }
 }

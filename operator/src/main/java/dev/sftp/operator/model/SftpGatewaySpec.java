@@ -191,6 +191,19 @@ public class SftpGatewaySpec {
     @JsonPropertyDescription("Files and directories one SFTP channel may hold open; an open past it fails with an SFTP error. Default 1024.")
     @Min(1)
     public Integer maxOpenHandlesPerChannel;
+
+    @JsonPropertyDescription("Authenticated connections from one source address; a login past it is disconnected with 'too many connections from this address'. Default 100 (clients behind one NAT share an address).")
+    @Min(1)
+    public Integer maxSessionsPerAddress;
+
+    @JsonPropertyDescription("Largest SFTP message a client may send, in bytes; a longer one closes that SFTP channel (the connection stays). Default 262144, as OpenSSH's sftp-server.")
+    @Min(34816)
+    @io.fabric8.generator.annotation.Max(16777216)
+    public Integer maxSftpPacketBytes;
+
+    @JsonPropertyDescription("Bytes of SFTP requests one connection may have sent and the gateway not yet processed; past it the gateway stops reading from that connection until it catches up. Default 8388608 (8 MiB).")
+    @Min(262144)
+    public Integer maxPendingRequestBytes;
   }
 
   /** The gateway's defender against password guessing. */

@@ -106,7 +106,8 @@ public final class GatewayRender {
         s.setstatMode == null ? null : SetstatMode.fromWire(s.setstatMode), s.umask, s.fsyncOnClose, s.maxAuthTries,
         s.defender == null ? null : new dev.sftp.contract.DefenderSettings(s.defender.enabled, s.defender.maxFailures, s.defender.windowSeconds,
             s.defender.banSeconds, s.defender.allowCidrs),
-        s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress, s.maxChannelsPerSession, s.maxOpenHandlesPerChannel);
+        s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress, s.maxChannelsPerSession, s.maxOpenHandlesPerChannel,
+        s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes);
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */

@@ -134,11 +134,15 @@ class SftpGatewayReconcilerIT {
     assertThat(client.secrets().inNamespace(ns).withName("files-config").get()).isNull();
     client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
       g.getSpec().server.defender.allowCidrs = List.of("10.0.0.0/8");
+      g.getSpec().server.maxSessionsPerAddress = 40;
+      g.getSpec().server.maxSftpPacketBytes = 65536;
+      g.getSpec().server.maxPendingRequestBytes = 1048576;
       return g;
     });
     await().atMost(Duration.ofSeconds(30)).until(() -> client.secrets().inNamespace(ns).withName("files-config").get() != null);
     String rendered = new String(java.util.Base64.getDecoder().decode(client.secrets().inNamespace(ns).withName("files-config").get().getData().get("gateway.json")));
-    assertThat(rendered).contains("\"maxAuthTries\" : 3").contains("\"allowCidrs\" : [ \"10.0.0.0/8\" ]");
+    assertThat(rendered).contains("\"maxAuthTries\" : 3").contains("\"allowCidrs\" : [ \"10.0.0.0/8\" ]")
+        .contains("\"maxSessionsPerAddress\" : 40").contains("\"maxSftpPacketBytes\" : 65536").contains("\"maxPendingRequestBytes\" : 1048576");
   }
 
   @Test
