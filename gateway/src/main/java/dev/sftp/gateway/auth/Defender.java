@@ -20,9 +20,14 @@ import java.util.logging.Logger;
  * is logged and audited ({@code defender.ban}); refused connections are audited as {@code
  * connection.refused}, at most once a minute per address (a banned flood must not flood the log).
  *
+ * <p>An IPv6 address counts as its /64 (one host is given a /64 or more, so its addresses are
+ * one), an IPv4 address as itself.
+ *
  * <p>Memory is bounded: at most {@value #MAX_TRACKED} addresses are tracked; past that, entries
- * without a ban are dropped first (an attacker with many addresses could then make the defender
- * forget some of its failures, never lift a ban early).
+ * without a ban are dropped (at most once a second, so that a full table does not cost a sweep
+ * per failure), and while the table stays full of bans, failures of new addresses are not
+ * counted (an attacker with many addresses could then make the defender forget failures, never
+ * lift a ban early).
  */
 public final class Defender {
   private static final Logger LOG = Logger.getLogger(Defender.class.getName());
@@ -36,6 +41,21 @@ public final class Defender {
   private final List<Cidr> allow;
   private final Clock clock;
   private final Map<InetAddress, Track> tracked = new ConcurrentHashMap<>();
+  private volatile Instant lastSweep = Instant.EPOCH;
+
+  /** The key an address is counted under: IPv6 by its /64. */
+  static InetAddress key(InetAddress ip) {
+    if (ip instanceof java.net.Inet6Address) {
+      byte[] b = ip.getAddress();
+      java.util.Arrays.fill(b, 8, 16, (byte) 0);
+      try {
+        return InetAddress.getByAddress(b);
+      } catch (java.net.UnknownHostException e) {
+        return ip;
+      }
+    }
+    return ip;
+  }
 
   private static final class Track {
     Instant windowStart;
@@ -62,7 +82,7 @@ public final class Defender {
     if (exempt(ip)) {
       return false;
     }
-    Track t = tracked.get(ip);
+    Track t = tracked.get(key(ip));
     if (t == null) {
       return false;
     }
@@ -93,15 +113,22 @@ public final class Defender {
     if (exempt(ip)) {
       return;
     }
-    if (tracked.size() >= MAX_TRACKED && !tracked.containsKey(ip)) {
+    InetAddress k = key(ip);
+    if (tracked.size() >= MAX_TRACKED && !tracked.containsKey(k)) {
       Instant now = clock.instant();
-      tracked.entrySet().removeIf(en -> {
-        synchronized (en.getValue()) {
-          return en.getValue().bannedUntil == null || !now.isBefore(en.getValue().bannedUntil);
-        }
-      });
+      if (!now.isBefore(lastSweep.plusSeconds(1))) {
+        lastSweep = now;
+        tracked.entrySet().removeIf(en -> {
+          synchronized (en.getValue()) {
+            return en.getValue().bannedUntil == null || !now.isBefore(en.getValue().bannedUntil);
+          }
+        });
+      }
+      if (tracked.size() >= MAX_TRACKED) {
+        return; // full of bans: this address's failures are not counted
+      }
     }
-    Track t = tracked.computeIfAbsent(ip, k -> new Track());
+    Track t = tracked.computeIfAbsent(k, x -> new Track());
     Instant now = clock.instant();
     Instant bannedUntil = null;
     int failures;
@@ -122,15 +149,22 @@ public final class Defender {
       }
     }
     if (bannedUntil != null) {
-      LOG.warning("banned " + ip.getHostAddress() + " until " + bannedUntil + ": " + failures + " failed authentications within " + window.toSeconds() + " s (last as '" + user + "')");
+      String scope = k instanceof java.net.Inet6Address ? k.getHostAddress() + "/64" : k.getHostAddress();
+      LOG.warning("banned " + scope + " until " + bannedUntil + ": " + failures + " failed authentications within " + window.toSeconds() + " s (last as '" + user + "')");
       ObjectNode e = AuditLog.event("defender.ban", null);
       e.put("client", ip.getHostAddress());
+      e.put("banned", scope);
       e.put("failures", failures);
       e.put("windowSeconds", window.toSeconds());
       e.put("until", bannedUntil.toString());
       e.put("lastUser", user);
       AuditLog.emit(e);
     }
+  }
+
+  /** Addresses tracked now (for tests and metrics). */
+  public int trackedCount() {
+    return tracked.size();
   }
 
   /** Addresses banned now (for the log and tests). */

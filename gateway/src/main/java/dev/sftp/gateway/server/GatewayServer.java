@@ -194,7 +194,7 @@ public class GatewayServer implements AutoCloseable {
     sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
 
     sftp = new GatewaySftpSubsystem.Factory(settings.maxSftpPacketBytesOrDefault(),
-        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), dev.sftp.gateway.sftp.PendingRequests.heapShare(PENDING_HEAP_PERCENT)));
+        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()));
     sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath,
         settings.maxOpenHandlesPerChannelOrDefault(), descriptors));
     // A limit's refusal tells the client which limit; everything else keeps MINA's generic text.
@@ -252,11 +252,15 @@ public class GatewayServer implements AutoCloseable {
   }
 
   /**
-   * The share of the maximum heap that SFTP requests received and not yet processed may hold in
-   * all, over every connection ({@link dev.sftp.gateway.sftp.PendingRequests}); {@code
-   * -Dgateway.memory.pending-requests-percent} overrides it.
+   * What SFTP requests received and not yet processed may hold in all, over every connection, and
+   * replies not yet taken by their clients likewise ({@link dev.sftp.gateway.sftp.PendingRequests}):
+   * 20% of the maximum heap each, or {@code -Dgateway.memory.pending-requests-percent}, or {@code
+   * -Dgateway.memory.pending-requests-bytes}.
    */
-  static final int PENDING_HEAP_PERCENT = Integer.getInteger("gateway.memory.pending-requests-percent", 20);
+  static long pendingBudget() {
+    Long bytes = Long.getLong("gateway.memory.pending-requests-bytes");
+    return bytes != null ? bytes : dev.sftp.gateway.sftp.PendingRequests.heapShare(Integer.getInteger("gateway.memory.pending-requests-percent", 20));
+  }
 
   /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
   public boolean reload() throws ContractException {

@@ -326,6 +326,9 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     if (callback != null) {
       callback.onExit(exit, exit != 0);
     }
+    if (out instanceof SftpOut o) {
+      o.releaseAll();
+    }
   }
 
   /** The client's EOF, or the channel closing: what is queued is dropped, as MINA's does. */
@@ -410,7 +413,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   @Override
   public void setIoOutputStream(IoOutputStream stream) {
     ChannelSession channel = getServerChannelSession();
-    out = new SftpOut(channel.getChannelId(), stream, channel, channel::isClosing, share::stalled);
+    out = new SftpOut(channel.getChannelId(), stream, channel, channel::isClosing, share::stalled, limits.pending());
   }
 
   /**
@@ -461,7 +464,9 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     String handle = buffer.getString(StandardCharsets.ISO_8859_1);
     long offset = buffer.getLong();
     int requested = buffer.getInt();
-    int length = Math.min(requested, SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.getRequired(getServerSession()));
+    int length = limits.pending().readLength(Math.min(requested, SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.getRequired(getServerSession())));
+    // Counted while it is built (the send below counts it again until it is written).
+    limits.pending().repliesAdded(Math.max(0, length));
     try {
       ValidateUtils.checkTrue(length >= 0, "Illegal requested read length: %d", length);
       buffer = prepareReply(buffer);
@@ -487,6 +492,8 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
       String shown = BufferUtils.toHex(BufferUtils.EMPTY_HEX_SEPARATOR, handle.getBytes(StandardCharsets.ISO_8859_1));
       sendStatus(prepareReply(buffer), id, e, SftpConstants.SSH_FXP_READ, shown, offset, requested);
       return;
+    } finally {
+      limits.pending().repliesGone(Math.max(0, length));
     }
     send(buffer);
   }

@@ -18,7 +18,8 @@ import org.apache.sshd.common.session.Session;
  * ({@link #cost}), not its length on the wire.
  *
  * <p>The bound: {@code budget + connections * (FLOOR + one read's worth of requests)}; a read is
- * at most MINA's read buffer (32 KiB of the wire) as requests.
+ * at most MINA's read buffer (32 KiB of the wire) as requests. Replies have a budget of the same
+ * size ({@link #readLength}): past it, READs are answered short.
  *
  * <p>A stopped connection resumes as its requests are processed. One whose channel then waits
  * for the client to read its replies cannot resume (the client's window adjustments are not read
@@ -37,6 +38,10 @@ public final class PendingRequests {
   private final long perSession;
   private final long budget;
   private final AtomicLong total = new AtomicLong();
+  /** Bytes of replies built or waiting to be sent, over all channels. */
+  private final AtomicLong replies = new AtomicLong();
+  /** A READ answered while replies are over the budget gets at most this many bytes. */
+  static final int SHORT_READ = 4096;
 
   /**
    * @param perSession bytes one connection may hold ({@code maxPendingRequestBytes})
@@ -61,6 +66,30 @@ public final class PendingRequests {
   /** Bytes held now, in all (for tests and metrics). */
   public long total() {
     return total.get();
+  }
+
+  /** Bytes of replies built or waiting for their client, in all (for tests and metrics). */
+  public long replies() {
+    return replies.get();
+  }
+
+  /**
+   * The data a READ may answer with: what it asked for while the replies waiting for their clients
+   * stay within the budget, else {@link #SHORT_READ} bytes (a short read, which every client
+   * follows with a READ for the rest). Replies are the other half of what clients make the
+   * gateway hold: a client that asks for data and does not read it holds up to 512 KiB per
+   * channel otherwise.
+   */
+  int readLength(int wanted) {
+    return replies.get() + wanted <= budget ? wanted : Math.min(wanted, SHORT_READ);
+  }
+
+  void repliesAdded(long bytes) {
+    replies.addAndGet(bytes);
+  }
+
+  void repliesGone(long bytes) {
+    replies.addAndGet(-bytes);
   }
 
   /** One connection's holding. */

@@ -28,11 +28,58 @@ final class SftpOut extends BufferedIoOutputStream {
   /** Whether reading from the connection stopped long ago (a waiting writer gives up then). */
   private final java.util.function.BooleanSupplier stalled;
 
+  /** Where the bytes of replies waiting here are counted, server-wide ({@link PendingRequests#replies}). */
+  private final PendingRequests budget;
+  /** Bytes of this stream counted in {@link #budget} and not yet released. */
+  private final java.util.concurrent.atomic.AtomicLong counted = new java.util.concurrent.atomic.AtomicLong();
+
   SftpOut(long channelId, IoOutputStream out, PropertyResolver resolver, java.util.function.BooleanSupplier closing,
-      java.util.function.BooleanSupplier stalled) {
+      java.util.function.BooleanSupplier stalled, PendingRequests budget) {
     super("sftp-out@" + channelId, channelId, out, resolver);
     this.closing = closing;
     this.stalled = stalled;
+    this.budget = budget;
+  }
+
+  /** Counts the reply from now until it is written (or the stream ends, {@link #releaseAll}). */
+  @Override
+  public org.apache.sshd.common.io.IoWriteFuture writeBuffer(org.apache.sshd.common.util.buffer.Buffer buffer) throws IOException {
+    int n = buffer.available();
+    counted.addAndGet(n);
+    budget.repliesAdded(n);
+    try {
+      return super.writeBuffer(buffer);
+    } catch (IOException | RuntimeException e) {
+      release(n);
+      throw e;
+    }
+  }
+
+  @Override
+  protected void finishWrite(org.apache.sshd.common.channel.IoWriteFutureImpl future, int bufferSize) {
+    release(bufferSize);
+    super.finishWrite(future, bufferSize);
+  }
+
+  /** Releases up to {@code n} counted bytes (never more than this stream counted). */
+  private void release(long n) {
+    long before;
+    long take;
+    do {
+      before = counted.get();
+      take = Math.min(before, n);
+    } while (take > 0 && !counted.compareAndSet(before, before - take));
+    if (take > 0) {
+      budget.repliesGone(take);
+    }
+  }
+
+  /** The stream is done with: whatever is still counted (writes that will never finish) goes. */
+  void releaseAll() {
+    long left = counted.getAndSet(0);
+    if (left > 0) {
+      budget.repliesGone(left);
+    }
   }
 
   int pending() {

@@ -385,4 +385,50 @@ class SessionLimitsIT {
           .until(() -> audit.stream().anyMatch(l -> l.contains("\"connection.closed\"") && l.contains("malformed input before authentication")));
     }
   }
+
+  /**
+   * Replies waiting for their clients are bounded server-wide: past the budget, READs are answered
+   * short, which OpenSSH's sftp and paramiko follow with READs for the rest; the downloads are
+   * intact and the replies held stay near the budget.
+   */
+  @Test
+  void repliesPastTheBudgetAreShortReadsThatClientsFollow() throws Exception {
+    long budget = 64 * 1024;
+    System.setProperty("gateway.memory.pending-requests-bytes", String.valueOf(budget));
+    try (TestGateway gw = TestGateway.start(tmp.resolve("replies"), TestGateway.user("alice", "ed25519"))) {
+      System.clearProperty("gateway.memory.pending-requests-bytes");
+      Files.createDirectories(gw.home("alice"));
+      byte[] file = new byte[24 << 20];
+      new java.util.Random(11).nextBytes(file);
+      Path big = gw.home("alice").resolve("big");
+      Files.write(big, file);
+      String sha = OpenSshSftpIT.sha256(big);
+      AtomicLong most = new AtomicLong();
+      Path dl = tmp.resolve("dl");
+      Files.createDirectories(dl);
+      CompletableFuture<Proc.Result> openssh = CompletableFuture.supplyAsync(() -> Clients.sftp(gw, Login.key("alice", "ed25519"), "get big " + dl.resolve("big")));
+      CompletableFuture<Proc.Result> paramiko = CompletableFuture.supplyAsync(() -> Clients.paramiko(gw, Login.key("alice", "ed25519"), """
+          client.connect(**kw)
+          s = client.open_sftp()
+          f = s.open('big', 'r')
+          f.prefetch()
+          data = f.read()
+          print('paramiko sha', hashlib.sha256(data).hexdigest(), len(data))
+          """));
+      while (!openssh.isDone() || !paramiko.isDone()) {
+        most.accumulateAndGet(gw.server().pendingRequests().replies(), Math::max);
+        Thread.sleep(2);
+      }
+      ok(openssh.get());
+      Proc.Result p = ok(paramiko.get());
+      System.out.println("SessionLimitsIT: most replies held " + most.get() + "; " + p.out().strip());
+      assertThat(OpenSshSftpIT.sha256(dl.resolve("big"))).isEqualTo(sha);
+      assertThat(p.out()).contains("paramiko sha " + sha + " " + file.length);
+      // Each of the two channels may exceed it by one reply being built and its short ones.
+      assertThat(most.get()).isLessThanOrEqualTo(budget + 2 * (255 * 1024 + 64));
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> gw.server().pendingRequests().replies() == 0);
+    } finally {
+      System.clearProperty("gateway.memory.pending-requests-bytes");
+    }
+  }
 }

@@ -48,6 +48,7 @@ class SftpOutTest {
 
   ManualOut channel;
   SftpOut out;
+  final PendingRequests budget = new PendingRequests(1 << 20, 1 << 20);
   final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
   final AtomicInteger written = new AtomicInteger();
   final AtomicReference<Throwable> failed = new AtomicReference<>();
@@ -58,7 +59,7 @@ class SftpOutTest {
     channel = new ManualOut();
     out = new SftpOut(1, channel, PropertyResolverUtils.toPropertyResolver(Map.of(
         CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_SIZE.getName(), String.valueOf(LIMIT),
-        CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_WAIT.getName(), "200")), closing::get, () -> false);
+        CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_WAIT.getName(), "200")), closing::get, () -> false, budget);
     writer = new Thread(() -> {
       try {
         for (int i = 0; i < 12; i++) {
@@ -101,6 +102,10 @@ class SftpOutTest {
     }
     awaitWriterWaitingAt(8);
     assertThat(failed).hasValue(null);
+    assertThat(budget.replies()).as("replies counted server-wide: those not yet written, and the one waiting to be added")
+        .isEqualTo(out.pending() + SLICE);
+    out.releaseAll();
+    assertThat(budget.replies()).isZero();
   }
 
   @Test
