@@ -43,7 +43,8 @@ public final class ContractValidator {
           "maxOpenHandlesPerChannel",
           "maxSessionsPerAddress",
           "maxSftpPacketBytes",
-          "maxPendingRequestBytes");
+          "maxPendingRequestBytes",
+          "shutdownGraceSeconds");
   private static final Set<String> DEFENDER_FIELDS = Set.of("enabled", "maxFailures", "windowSeconds", "banSeconds", "allowCidrs");
   private static final Set<String> USER_FIELDS =
       Set.of(
@@ -146,6 +147,7 @@ public final class ContractValidator {
     intRange(s, "maxSftpPacketBytes", path, 34 * 1024, 16 * 1024 * 1024, errors);
     // At least one largest message: a connection must be able to send one request.
     intRange(s, "maxPendingRequestBytes", path, 256 * 1024, Integer.MAX_VALUE, errors);
+    intRange(s, "shutdownGraceSeconds", path, 0, 3600, errors);
     String startups = text(s, "maxStartups", path, errors);
     if (startups != null) {
       try {

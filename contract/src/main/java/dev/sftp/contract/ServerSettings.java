@@ -41,6 +41,9 @@ import java.util.List;
  * @param maxPendingRequestBytes SFTP requests one connection may have received and not yet
  *     processed, in bytes, default 8 MiB; past it the gateway stops reading from that
  *     connection until its requests are processed
+ * @param shutdownGraceSeconds on SIGTERM, how long transfers under way may go on while the
+ *     gateway accepts no new connection and closes idle ones, default 25 (the operator sets the
+ *     pod's termination grace period 5 s above it)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -65,7 +68,8 @@ public record ServerSettings(
     Integer maxOpenHandlesPerChannel,
     Integer maxSessionsPerAddress,
     Integer maxSftpPacketBytes,
-    Integer maxPendingRequestBytes) {
+    Integer maxPendingRequestBytes,
+    Integer shutdownGraceSeconds) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -142,6 +146,10 @@ public record ServerSettings(
 
   public int maxPendingRequestBytesOrDefault() {
     return maxPendingRequestBytes == null ? 8 * 1024 * 1024 : maxPendingRequestBytes;
+  }
+
+  public int shutdownGraceSecondsOrDefault() {
+    return shutdownGraceSeconds == null ? 25 : shutdownGraceSeconds;
   }
 
   public int maxOpenHandlesPerChannelOrDefault() {

@@ -44,7 +44,26 @@ public final class AuditLog {
     return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
   }
 
+  private static final java.util.List<java.util.function.Consumer<ObjectNode>> OBSERVERS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Sees every event emitted or counted (the metrics), until removed. */
+  public static void observe(java.util.function.Consumer<ObjectNode> observer) {
+    OBSERVERS.add(observer);
+  }
+
+  public static void unobserve(java.util.function.Consumer<ObjectNode> observer) {
+    OBSERVERS.remove(observer);
+  }
+
   public static void emit(ObjectNode event) {
     LOG.log(Level.INFO, event.toString());
+    count(event);
+  }
+
+  /** An event the log leaves out (a repeat it only records once a minute) that observers still see. */
+  public static void count(ObjectNode event) {
+    for (java.util.function.Consumer<ObjectNode> o : OBSERVERS) {
+      o.accept(event);
+    }
   }
 }

@@ -16,12 +16,26 @@ import org.apache.sshd.sftp.server.SftpEventListener;
 public class AuditSftpListener implements SftpEventListener {
   private static final AttributeKey<AtomicLong> READ = new AttributeKey<>();
   private static final AttributeKey<AtomicLong> WRITTEN = new AttributeKey<>();
+  private static final AttributeKey<Long> OPENED = new AttributeKey<>();
+  private final dev.sftp.gateway.metrics.GatewayMetrics metrics;
+
+  public AuditSftpListener(dev.sftp.gateway.metrics.GatewayMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void open(ServerSession session, String remoteHandle, Handle localHandle) {
+    if (localHandle instanceof FileHandle fh) {
+      fh.setAttribute(OPENED, System.nanoTime());
+    }
+  }
 
   @Override
   public void read(ServerSession session, String remoteHandle, FileHandle localHandle, long offset,
       byte[] data, int dataOffset, int dataLen, int readLen, Throwable thrown) {
     if (readLen > 0) {
       localHandle.computeAttributeIfAbsent(READ, k -> new AtomicLong()).addAndGet(readLen);
+      metrics.bytesRead(readLen);
     }
   }
 
@@ -30,6 +44,7 @@ public class AuditSftpListener implements SftpEventListener {
       byte[] data, int dataOffset, int dataLen, Throwable thrown) {
     if (thrown == null) {
       localHandle.computeAttributeIfAbsent(WRITTEN, k -> new AtomicLong()).addAndGet(dataLen);
+      metrics.bytesWritten(dataLen);
     }
   }
 
@@ -45,6 +60,10 @@ public class AuditSftpListener implements SftpEventListener {
     e.put("path", fh.getFile().toString());
     e.put("bytesRead", r == null ? 0 : r.get());
     e.put("bytesWritten", w == null ? 0 : w.get());
+    Long opened = fh.getAttribute(OPENED);
+    if (opened != null) {
+      e.put("durationMs", (System.nanoTime() - opened) / 1_000_000);
+    }
     result(e, thrown);
     AuditLog.emit(e);
   }

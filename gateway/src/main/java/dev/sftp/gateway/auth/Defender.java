@@ -99,11 +99,14 @@ public final class Defender {
         t.lastRefusalAudit = now;
       }
     }
+    ObjectNode e = AuditLog.event("connection.refused", null);
+    e.put("client", ip.getHostAddress());
+    e.put("limit", "defender");
+    e.put("reason", "address banned by the defender until " + until);
     if (audit) {
-      ObjectNode e = AuditLog.event("connection.refused", null);
-      e.put("client", ip.getHostAddress());
-      e.put("reason", "address banned by the defender until " + until);
       AuditLog.emit(e);
+    } else {
+      AuditLog.count(e); // in the metrics, not in the log
     }
     return true;
   }

@@ -150,6 +150,7 @@ public class GatewayAuthenticator implements PasswordAuthenticator, PublickeyAut
 
   private static void close(ServerSession session, int reason, String message) {
     ObjectNode e = AuditLog.event("session.refused", session);
+    e.put("limit", message.startsWith("address banned") ? "defender" : "maxAuthTries");
     e.put("reason", message);
     AuditLog.emit(e);
     try {

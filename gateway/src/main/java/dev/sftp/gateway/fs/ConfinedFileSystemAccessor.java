@@ -75,11 +75,11 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
    */
   private void checkHandles(SftpSubsystemProxy subsystem) throws IOException {
     if (subsystem instanceof RequestMemory.Holder h && h.openHandles() >= maxHandles) {
-      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE,
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE, "maxOpenHandlesPerChannel",
           "Too many open handles: at most " + maxHandles + " per SFTP session; close some first");
     }
     if (!descriptors.tryFile()) {
-      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE,
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE, "fileDescriptors",
           "The server has too many files open (" + descriptors.filesLimit() + "); try again later");
     }
   }
@@ -91,8 +91,16 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public static final class Refusal extends org.apache.sshd.sftp.common.SftpException {
     private static final long serialVersionUID = 1L;
 
-    public Refusal(int status, String message) {
+    private final String limit;
+
+    public Refusal(int status, String limit, String message) {
       super(status, message);
+      this.limit = limit;
+    }
+
+    /** The limit's name, as in the contract (for the audit event and the metrics). */
+    public String limit() {
+      return limit;
     }
   }
 
@@ -109,7 +117,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   public Path resolveLocalFilePath(SftpSubsystemProxy subsystem, Path rootDir, String remotePath)
       throws IOException, InvalidPathException {
     if (remotePath.length() > MAX_PATH_BYTES || remotePath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
-      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE, "Path too long: at most " + MAX_PATH_BYTES + " bytes");
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE, "pathMax", "Path too long: at most " + MAX_PATH_BYTES + " bytes");
     }
     Path p = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
     Entry e = confineEntry(p);

@@ -88,20 +88,26 @@ final class Admission implements SessionListener {
     int mine = ip == null ? 0 : byAddress.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
     session.setAttribute(PENDING, ip == null ? InetAddress.getLoopbackAddress() : ip);
     String refusal = null;
+    String limit = null;
     if (!descriptors.tryConnection()) {
       refusal = "the server is out of file descriptors";
+      limit = "fileDescriptors";
     } else if (ip != null && mine > perAddress) {
       refusal = "too many unauthenticated connections from this address (" + perAddress + ")";
+      limit = "maxStartupsPerAddress";
     } else if (all > full) {
       refusal = "too many unauthenticated connections (" + full + ")";
+      limit = "maxStartups";
     } else if (all > start) {
       int percent = rate + (100 - rate) * (all - start) / Math.max(1, full - start);
       if (ThreadLocalRandom.current().nextInt(100) < percent) {
         refusal = "too many unauthenticated connections (" + (all - 1) + " waiting; refusing " + percent + "% of new ones)";
+        limit = "maxStartups";
       }
     }
     if (refusal != null) {
       ObjectNode e = AuditLog.event("connection.refused", session);
+      e.put("limit", limit);
       e.put("reason", refusal);
       AuditLog.emit(e);
       throw new RuntimeSshException(refusal);
@@ -109,6 +115,7 @@ final class Admission implements SessionListener {
     session.setAttribute(GRACE, GRACE_TIMER.schedule(() -> {
       if (session.getAttribute(PENDING) != null && session.isOpen()) {
         ObjectNode e = AuditLog.event("session.refused", session);
+        e.put("limit", "loginGraceTime");
         e.put("reason", "not authenticated within the login grace time (" + grace.toSeconds() + " s)");
         AuditLog.emit(e);
         session.close(true);
@@ -135,6 +142,7 @@ final class Admission implements SessionListener {
         : null;
     if (reason != null) {
       ObjectNode e = AuditLog.event("session.refused", session);
+      e.put("limit", all > maxSessions ? "maxSessions" : "maxSessionsPerAddress");
       e.put("reason", reason);
       AuditLog.emit(e);
       // Not from here: MINA signals this while it holds the session's encoder with its
@@ -160,6 +168,7 @@ final class Admission implements SessionListener {
   public void sessionException(Session session, Throwable t) {
     if (session.getAttribute(PENDING) != null && session.isOpen()) {
       ObjectNode e = AuditLog.event("connection.closed", session);
+      e.put("limit", "malformedInput");
       e.put("reason", "malformed input before authentication: " + t.getMessage());
       AuditLog.emit(e);
       session.close(true);
@@ -192,8 +201,13 @@ final class Admission implements SessionListener {
     byAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
   }
 
-  /** Unauthenticated connections now (for tests). */
+  /** Unauthenticated connections now. */
   int unauthenticated() {
     return unauthenticated.get();
+  }
+
+  /** Authenticated connections now. */
+  int authenticated() {
+    return authenticated.get();
   }
 }

@@ -7,8 +7,8 @@ import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * {@code /q/health/ready} is up once the SSH server listens; {@code /q/health/live} while the
- * process can answer and, once started, the server still listens.
+ * {@code /q/health/ready} is up once the SSH server listens, down again once it drains; {@code
+ * /q/health/live} while the process can answer and, once started, the server still serves.
  */
 public class GatewayHealth {
   private static volatile GatewayServer server;
@@ -24,12 +24,18 @@ public class GatewayHealth {
     return s != null && s.isOpen();
   }
 
+  /** Ready: listening and not draining (a draining pod takes no new connections). */
+  static boolean ready() {
+    GatewayServer s = server;
+    return s != null && s.isOpen() && !s.isDraining();
+  }
+
   @ApplicationScoped
   @Readiness
   public static class Ready implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
-      return HealthCheckResponse.named("sftp").status(listening()).build();
+      return HealthCheckResponse.named("sftp").status(ready()).build();
     }
   }
 

@@ -54,6 +54,10 @@ public class GatewayMain implements QuarkusApplication {
   @ConfigProperty(name = "gateway.kubernetes.serving-config-map")
   Optional<String> servingConfigMap;
 
+  /** Quarkus's registry, served as Prometheus text at /q/metrics on the management port. */
+  @jakarta.inject.Inject
+  io.micrometer.core.instrument.MeterRegistry meterRegistry;
+
   private io.fabric8.kubernetes.client.KubernetesClient kube;
   private volatile GatewayServer running;
 
@@ -66,6 +70,7 @@ public class GatewayMain implements QuarkusApplication {
     GatewayServer s = running;
     if (s != null) {
       try {
+        s.drain(s.shutdownGrace());
         s.close();
       } catch (java.io.IOException ex) {
         java.util.logging.Logger.getLogger(GatewayMain.class.getName()).warning("stopping the server: " + ex);
@@ -92,7 +97,7 @@ public class GatewayMain implements QuarkusApplication {
           "SLF4J does not use the gateway's logger cache (slf4j.provider=" + System.getProperty("slf4j.provider")
               + "): every MINA future makes a logger of its own, which costs CPU on every packet");
     }
-    try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval)) {
+    try (GatewayServer server = new GatewayServer(dir, overrides, reloadInterval).metrics(new dev.sftp.gateway.metrics.GatewayMetrics(meterRegistry))) {
       boolean follow = local == null && kubeNamespace.isPresent() && userSecrets.isPresent() && !userSecrets.get().isEmpty();
       boolean report = local == null && kubeNamespace.isPresent() && podName.isPresent() && servingConfigMap.isPresent();
       // One client (one connection pool, one set of threads) for watching and reporting.
@@ -115,6 +120,8 @@ public class GatewayMain implements QuarkusApplication {
         System.out.println(local.instructions(server));
       }
       Quarkus.waitForExit();
+      // SIGTERM: the shutdown hook drains (onStop); this thread must not close the server under it.
+      server.drain(server.shutdownGrace());
     } finally {
       if (kube != null) {
         kube.close();

@@ -85,6 +85,17 @@ public class GatewayServer implements AutoCloseable {
   private List<HostKey> hostKeys = List.of();
   private UserReload reload;
   private Defender defender;
+  private dev.sftp.gateway.metrics.GatewayMetrics metrics = dev.sftp.gateway.metrics.GatewayMetrics.none();
+
+  /** Where the server's metrics go (before {@link #start}); by default nowhere. */
+  public GatewayServer metrics(dev.sftp.gateway.metrics.GatewayMetrics m) {
+    this.metrics = m;
+    return this;
+  }
+
+  public dev.sftp.gateway.metrics.GatewayMetrics metrics() {
+    return metrics;
+  }
   private java.util.concurrent.ThreadPoolExecutor passwordChecks;
 
   /**
@@ -163,7 +174,7 @@ public class GatewayServer implements AutoCloseable {
     }
     registry.replace(dataRoot, loaded.users(), loaded.userErrors());
 
-    sshd = SshServer.setUpDefaultServer();
+    sshd = GatewaySshServer.create();
     sshd.setSessionFactory(new GatewaySession.Factory(sshd));
     sshd.setHost(overrides.host() != null ? overrides.host() : settings.listenAddressOrDefault());
     sshd.setPort(overrides.port() != null ? overrides.port() : settings.portOrDefault());
@@ -180,7 +191,8 @@ public class GatewayServer implements AutoCloseable {
     // the connection. (Not an IoServiceEventListener: MINA 2.20's acceptor does not close the
     // socket when that refuses a connection, so each refusal would leak a descriptor.)
     descriptors = dev.sftp.gateway.fs.Descriptors.forProcess();
-    sshd.addSessionListener(new Admission(settings, defender, descriptors));
+    Admission admission = new Admission(settings, defender, descriptors);
+    sshd.addSessionListener(admission);
     sshd.setPasswordAuthenticator(auth);
     sshd.setPublickeyAuthenticator(auth);
     sshd.setKeyboardInteractiveAuthenticator(new DefaultKeyboardInteractiveAuthenticator());
@@ -194,21 +206,27 @@ public class GatewayServer implements AutoCloseable {
     sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
 
     sftp = new GatewaySftpSubsystem.Factory(settings.maxSftpPacketBytesOrDefault(),
-        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()));
+        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()), metrics);
     sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath,
         settings.maxOpenHandlesPerChannelOrDefault(), descriptors));
     // A limit's refusal tells the client which limit; everything else keeps MINA's generic text.
     sftp.setErrorStatusDataHandler(new org.apache.sshd.sftp.server.SftpErrorStatusDataHandler() {
       @Override
       public String resolveErrorMessage(org.apache.sshd.sftp.server.SftpSubsystemEnvironment env, int id, Throwable e, int subStatus, int cmd, Object... args) {
-        return e instanceof ConfinedFileSystemAccessor.Refusal ? e.getMessage()
-            : org.apache.sshd.sftp.server.SftpErrorStatusDataHandler.super.resolveErrorMessage(env, id, e, subStatus, cmd, args);
+        if (e instanceof ConfinedFileSystemAccessor.Refusal r) {
+          ObjectNode ev = AuditLog.event("request.refused", env instanceof org.apache.sshd.sftp.server.SftpSubsystem s ? s.getServerSession() : null);
+          ev.put("limit", r.limit());
+          ev.put("reason", r.getMessage());
+          AuditLog.emit(ev);
+          return e.getMessage();
+        }
+        return org.apache.sshd.sftp.server.SftpErrorStatusDataHandler.super.resolveErrorMessage(env, id, e, subStatus, cmd, args);
       }
     });
     // A write that fits in the largest accepted message, as OpenSSH's sftp-server (1 KiB below it).
     org.apache.sshd.sftp.SftpModuleProperties.MAX_WRITEDATA_PACKET_LENGTH.set(sshd, settings.maxSftpPacketBytesOrDefault() - 1024);
     sftp.addSftpEventListener(new ExtensionPolicy());
-    sftp.addSftpEventListener(new AuditSftpListener());
+    sftp.addSftpEventListener(new AuditSftpListener(metrics));
     sshd.setSubsystemFactories(List.of(sftp));
 
     CoreModuleProperties.SERVER_IDENTIFICATION.set(sshd, "SFTPGateway");
@@ -231,6 +249,7 @@ public class GatewayServer implements AutoCloseable {
           int currentSessionCount, int maxSessionCount) {
         ObjectNode e = AuditLog.event("session.refused", session);
         e.put("user", username);
+        e.put("limit", "maxSessionsPerUser");
         e.put("reason", "too many connections of this user (" + maxSessionCount + ")");
         AuditLog.emit(e);
         return false; // MINA disconnects
@@ -248,6 +267,7 @@ public class GatewayServer implements AutoCloseable {
     LOG.info("SFTP gateway listening on " + sshd.getHost() + ":" + port() + " with " + registry.all().size() + " users");
 
     reload = new UserReload(configDir, dataRoot, loaded, registry, this::endSessionsOf);
+    registerMetrics(admission, dataRoot);
     reload.start(reloadInterval, watchSettings, reportSettings);
   }
 
@@ -262,6 +282,26 @@ public class GatewayServer implements AutoCloseable {
     return bytes != null ? bytes : dev.sftp.gateway.sftp.PendingRequests.heapShare(Integer.getInteger("gateway.memory.pending-requests-percent", 20));
   }
 
+  /** The gauges and counters read when scraped; the audit events counted from now on. */
+  private void registerMetrics(Admission admission, Path dataRoot) {
+    dev.sftp.gateway.metrics.GatewayMetrics m = metrics;
+    AuditLog.observe(m);
+    m.gauge("sftp.sessions.active", "Authenticated connections", admission, Admission::authenticated);
+    m.gauge("sftp.sessions.unauthenticated", "Connections not authenticated yet", admission, Admission::unauthenticated);
+    m.gauge("sftp.users", "Users served", registry, r -> r.all().size());
+    m.gauge("sftp.users.rejected", "User entries left out at the last load (see the log for why)", registry, UserRegistry::rejected);
+    m.functionCounter("sftp.config.reloads", "Loads of the users that changed them", reload, r -> r.reloads.get(), "result", "ok");
+    m.functionCounter("sftp.config.reloads", "Loads of the users refused (the users stayed)", reload, r -> r.refused.get(), "result", "refused");
+    m.gauge("sftp.defender.banned", "Source addresses banned now", defender, Defender::bannedCount);
+    m.gauge("sftp.pending.request.bytes", "Heap held by SFTP requests not processed yet", sftp.pending(), dev.sftp.gateway.sftp.PendingRequests::total);
+    m.gauge("sftp.pending.reply.bytes", "Heap held by replies not taken by their clients yet", sftp.pending(), dev.sftp.gateway.sftp.PendingRequests::replies);
+    m.gauge("sftp.password.checks.waiting", "Password checks waiting for the pool", passwordChecks, p -> p.getQueue().size());
+    for (HostKey k : hostKeys) {
+      m.info("sftp.host.key.info", "Host keys served (1 each)", "type", org.apache.sshd.common.config.keys.KeyUtils.getKeyType(k.publicKey()),
+          "fingerprint", org.apache.sshd.common.config.keys.KeyUtils.getFingerPrint(k.publicKey()));
+    }
+  }
+
   /** Re-reads the users if any file changed; ends the sessions of removed or changed users. */
   public boolean reload() throws ContractException {
     return reload.reload();
@@ -272,6 +312,7 @@ public class GatewayServer implements AutoCloseable {
       String u = s.getUsername();
       if (u != null && s.isAuthenticated() && users.contains(u)) {
         ObjectNode e = AuditLog.event("session.terminated", s);
+        e.put("limit", "userChanged");
         e.put("reason", registry.get(u) == null ? "user removed or invalid" : "user changed");
         AuditLog.emit(e);
         s.close(true);
@@ -293,9 +334,104 @@ public class GatewayServer implements AutoCloseable {
     return sshd.getPort();
   }
 
-  /** Whether the server is listening. */
+  /** Whether the server is listening (or draining: still serving the connections it has). */
   public boolean isOpen() {
     return sshd != null && sshd.isStarted() && sshd.isOpen();
+  }
+
+  private volatile boolean draining;
+
+  /** How long a draining server keeps accepting after it reported not ready (at most half the grace). */
+  static final Duration ENDPOINTS_DELAY = Duration.ofMillis(Long.getLong("gateway.drain.endpoints-delay-millis", 5_000));
+
+  /** How long {@link #drain} lets transfers go on ({@code shutdownGraceSeconds}). */
+  public Duration shutdownGrace() {
+    return Duration.ofSeconds(settings == null ? 0 : settings.shutdownGraceSecondsOrDefault());
+  }
+
+  /** Whether {@link #drain} has begun: the server accepts no connection any more. */
+  public boolean isDraining() {
+    return draining;
+  }
+
+  /**
+   * The first half of a graceful stop (SIGTERM): stops accepting connections, closes every
+   * connection that is not moving a file, and lets transfers under way finish, closing each
+   * connection as soon as it has none, until none are left or {@code grace} has passed. Then
+   * {@link #close} ends what remains. Each connection it ends is audited ({@code
+   * session.terminated}, limit {@code shutdown}).
+   */
+  public void drain(Duration grace) {
+    boolean first;
+    synchronized (this) {
+      if (sshd == null) {
+        return;
+      }
+      first = !draining;
+      draining = true;
+    }
+    if (!first) {
+      // Another thread drains (the shutdown hook and the main thread both come here): wait for it.
+      try {
+        drained.await();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
+    try {
+      drainNow(grace);
+    } finally {
+      drained.countDown();
+    }
+  }
+
+  private final java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
+
+  private void drainNow(Duration grace) {
+    long t0 = System.nanoTime();
+    // Readiness is down from now on; Services take some seconds to stop sending new connections
+    // here. Until then the listener stays open and nothing is closed, so that a login that
+    // arrives meanwhile still works.
+    Duration listen = Duration.ofMillis(Math.min(ENDPOINTS_DELAY.toMillis(), grace.toMillis() / 2));
+    LOG.info("draining: not ready; still accepting for " + listen.toMillis() + " ms while Services update");
+    try {
+      Thread.sleep(listen.toMillis());
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    }
+    ((GatewaySshServer) sshd).stopAccepting();
+    int busyAtStart = (int) sshd.getActiveSessions().stream().filter(GatewaySftpSubsystem::transferring).count();
+    LOG.info("draining: no new connections; " + sshd.getActiveSessions().size() + " open, " + busyAtStart
+        + " moving files, which get up to " + grace.toSeconds() + " s");
+    long deadline = t0 + grace.toNanos();
+    while (true) {
+      List<AbstractSession> open = sshd.getActiveSessions();
+      if (open.isEmpty()) {
+        break;
+      }
+      boolean late = System.nanoTime() - deadline >= 0;
+      for (AbstractSession s : open) {
+        if (s.isOpen() && !s.isClosing() && (late || !GatewaySftpSubsystem.transferring(s))) {
+          ObjectNode e = AuditLog.event("session.terminated", s);
+          e.put("limit", "shutdown");
+          e.put("reason", late ? "the gateway is stopping: transfer cut after the shutdown grace time (" + grace.toSeconds() + " s)"
+              : "the gateway is stopping");
+          AuditLog.emit(e);
+          s.close(false);
+        }
+      }
+      if (late) {
+        break;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    LOG.info("drained in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
 
   public List<HostKey> hostKeys() {
@@ -313,6 +449,7 @@ public class GatewayServer implements AutoCloseable {
 
   @Override
   public synchronized void close() throws IOException {
+    AuditLog.unobserve(metrics);
     if (passwordChecks != null) {
       passwordChecks.shutdownNow();
     }
@@ -443,6 +580,8 @@ public class GatewayServer implements AutoCloseable {
     }
   }
 
+  private static final org.apache.sshd.common.AttributeRepository.AttributeKey<Boolean> LOGGED_OUT = new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
+
   /** Audits logins and logouts (the limits are {@link Admission}'s). */
   private final class SessionAudit implements SessionListener {
     @Override
@@ -457,7 +596,8 @@ public class GatewayServer implements AutoCloseable {
 
     @Override
     public void sessionClosed(Session session) {
-      if (session.getUsername() != null && ((AbstractSession) session).isAuthenticated()) {
+      // Once: MINA signals a gracefully closed session's end twice.
+      if (session.getUsername() != null && ((AbstractSession) session).isAuthenticated() && session.setAttribute(LOGGED_OUT, Boolean.TRUE) == null) {
         AuditLog.emit(AuditLog.event("logout", session));
       }
     }

@@ -107,7 +107,8 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
    * What every channel of the server shares: the largest accepted message, the budget of queued
    * requests and the pool that processes them.
    */
-  public record Limits(int maxPacket, PendingRequests pending, java.util.concurrent.ExecutorService pool) {}
+  public record Limits(int maxPacket, PendingRequests pending, java.util.concurrent.ExecutorService pool,
+      dev.sftp.gateway.metrics.GatewayMetrics metrics) {}
 
   /**
    * Takes the SFTP requests out of the channel's data, as MINA's does, and runs them right here,
@@ -237,6 +238,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     String reason = "SFTP message length " + Integer.toUnsignedString(msgLen) + " outside " + MIN_MESSAGE + ".." + limits.maxPacket();
     log.warn("data({}) {}: closing the channel", getServerSession(), reason);
     com.fasterxml.jackson.databind.node.ObjectNode e = dev.sftp.gateway.audit.AuditLog.event("channel.closed", getServerSession());
+    e.put("limit", "maxSftpPacketBytes");
     e.put("reason", reason);
     dev.sftp.gateway.audit.AuditLog.emit(e);
     requests.add(new Exit(BAD_MESSAGE_EXIT));
@@ -304,6 +306,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
       if (!closed.get()) {
         log.warn("run({}) {} in SFTP subsystem, closing the channel: {}", getServerSession(), t.getClass().getSimpleName(), t.getMessage());
         com.fasterxml.jackson.databind.node.ObjectNode e = dev.sftp.gateway.audit.AuditLog.event("channel.closed", getServerSession());
+        e.put("limit", String.valueOf(t.getMessage()).startsWith("Too many requests pending") ? "maxPendingRequestBytes" : "error");
         e.put("reason", String.valueOf(t.getMessage()));
         dev.sftp.gateway.audit.AuditLog.emit(e);
       }
@@ -314,10 +317,35 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     }
   }
 
+  /** The SFTP channels of a connection that have not ended. */
+  static final org.apache.sshd.common.AttributeRepository.AttributeKey<java.util.Set<GatewaySftpSubsystem>> OPEN =
+      new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
+
+  /**
+   * Whether a connection is moving a file now: one of its SFTP channels holds a file open (a
+   * transfer under way). A connection that holds only directories, or nothing, is idle.
+   */
+  public static boolean transferring(org.apache.sshd.common.session.Session session) {
+    java.util.Set<GatewaySftpSubsystem> open = session.getAttribute(OPEN);
+    if (open == null) {
+      return false;
+    }
+    for (GatewaySftpSubsystem s : open) {
+      if (!s.finished.get() && s.handles.values().stream().anyMatch(h -> h instanceof FileHandle)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Once: releases what is still charged, closes the handles, ends the channel. */
   private void finish(int exit) {
     if (!finished.compareAndSet(false, true)) {
       return;
+    }
+    java.util.Set<GatewaySftpSubsystem> open = getServerSession().getAttribute(OPEN);
+    if (open != null) {
+      open.remove(this);
     }
     requests.clear();
     long left = charged.getAndSet(0);
@@ -377,7 +405,21 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
 
   private void processOne(Buffer b) throws IOException {
     memory.clear();
+    int type = b.available() > 4 ? b.array()[b.rpos() + 4] & 0xff : 0;
+    failedStatus = false;
     super.process(b);
+    limits.metrics().request(type, failedStatus);
+  }
+
+  /** Whether the request being processed was answered with an error status. */
+  private boolean failedStatus;
+
+  @Override
+  protected void sendStatus(Buffer buffer, int id, int substatus, String msg, String lang) throws IOException {
+    if (substatus != SftpConstants.SSH_FX_OK && substatus != SftpConstants.SSH_FX_EOF) {
+      failedStatus = true;
+    }
+    super.sendStatus(buffer, id, substatus, msg, lang);
   }
 
   @Override
@@ -517,8 +559,8 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
         org.apache.sshd.common.util.threads.ThreadUtils.newCachedThreadPool("sftp");
     private final Limits limits;
 
-    public Factory(int maxPacket, PendingRequests pending) {
-      this.limits = new Limits(maxPacket, pending, pool);
+    public Factory(int maxPacket, PendingRequests pending, dev.sftp.gateway.metrics.GatewayMetrics metrics) {
+      this.limits = new Limits(maxPacket, pending, pool, metrics);
       // What MINA's subsystem would shut down when a channel ends must not be the shared pool.
       setExecutorServiceProvider(() -> org.apache.sshd.common.util.threads.ThreadUtils.noClose(pool));
     }
@@ -550,6 +592,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     public Command createSubsystem(ChannelSession channel) throws IOException {
       GatewaySftpSubsystem s = new GatewaySftpSubsystem(channel, this, slots(channel), limits);
       getRegisteredListeners().forEach(s::addSftpEventListener);
+      channel.getSession().computeAttributeIfAbsent(OPEN, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(s);
       return s;
     }
   }

@@ -30,6 +30,13 @@ public class UserRegistry {
 
   private volatile Map<String, GatewayUser> users = Map.of();
 
+  private volatile int rejected;
+
+  /** User entries left out at the last load (invalid, or not usable here). */
+  public int rejected() {
+    return rejected;
+  }
+
   public GatewayUser get(String name) {
     return name == null ? null : users.get(name);
   }
@@ -63,7 +70,8 @@ public class UserRegistry {
         changed.add(p.getKey());
       }
     }
-    LOG.info("serving " + next.size() + " users (" + (entries.size() - next.size() + upstreamErrors.size()) + " entries rejected)");
+    rejected = entries.size() - next.size() + upstreamErrors.size();
+    LOG.info("serving " + next.size() + " users (" + rejected + " entries rejected)");
     return changed;
   }
 

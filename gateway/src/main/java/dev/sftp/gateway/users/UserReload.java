@@ -83,9 +83,19 @@ public final class UserReload implements AutoCloseable {
   }
 
   /** Re-reads the users if any file changed; returns whether it did. */
+  /** Loads that changed the users, and loads refused (the users stayed), since the start. */
+  public final java.util.concurrent.atomic.AtomicLong reloads = new java.util.concurrent.atomic.AtomicLong();
+  public final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+
   public synchronized boolean reload() throws ContractException {
     SecretWatch w = watch;
-    ConfigDirectory.Loaded loaded = ConfigFiles.load(configDir, w == null ? null : w.snapshot());
+    ConfigDirectory.Loaded loaded;
+    try {
+      loaded = ConfigFiles.load(configDir, w == null ? null : w.snapshot());
+    } catch (ContractException | RuntimeException e) {
+      refused.incrementAndGet();
+      throw e;
+    }
     if (loaded.digest().equals(digest)) {
       return false;
     }
@@ -94,6 +104,7 @@ public final class UserReload implements AutoCloseable {
       LOG.warning("server settings changed in " + configDir + "; they take effect at the next restart (users are reloaded now)");
     }
     Set<String> changed = registry.replace(dataRoot, loaded.users(), loaded.userErrors());
+    reloads.incrementAndGet();
     if (!changed.isEmpty()) {
       onChanged.accept(changed);
     }

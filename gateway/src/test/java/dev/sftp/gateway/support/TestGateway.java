@@ -47,7 +47,7 @@ public final class TestGateway implements AutoCloseable {
 
   /** Server settings with test host keys and the given setstat mode. */
   public static ServerSettings settings(SetstatMode setstat) {
-    return new ServerSettings(null, null, List.of("keys/ssh_host_ed25519_key", "keys/ssh_host_ecdsa_key"), "../data", null, null, null, null, null, setstat, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new ServerSettings(null, null, List.of("keys/ssh_host_ed25519_key", "keys/ssh_host_ecdsa_key"), "../data", null, null, null, null, null, setstat, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   public static TestGateway start(Path root, UserEntry... users) {
@@ -73,7 +73,8 @@ public final class TestGateway implements AutoCloseable {
       Keys.generate("ecdsa", gw.configDir.resolve("keys/ssh_host_ecdsa_key"));
       gw.writeConfig();
       // Reloads are driven by the tests (reloadNow) so that they never wait on a timer.
-      gw.server = new GatewayServer(gw.configDir, new GatewayServer.Overrides("127.0.0.1", 0), Duration.ZERO);
+      gw.server = new GatewayServer(gw.configDir, new GatewayServer.Overrides("127.0.0.1", 0), Duration.ZERO)
+          .metrics(new dev.sftp.gateway.metrics.GatewayMetrics(gw.prometheus));
       if (watch != null) {
         gw.server.followSecrets(watch);
       }
@@ -101,6 +102,14 @@ public final class TestGateway implements AutoCloseable {
 
   public static String hash(String password) {
     return HASHES.computeIfAbsent(password, PasswordHashes::hashArgon2id);
+  }
+
+  /** The server's metrics, as Prometheus would scrape them. */
+  public final io.micrometer.prometheus.PrometheusMeterRegistry prometheus =
+      new io.micrometer.prometheus.PrometheusMeterRegistry(io.micrometer.prometheus.PrometheusConfig.DEFAULT);
+
+  public String scrape() {
+    return prometheus.scrape();
   }
 
   public int port() {

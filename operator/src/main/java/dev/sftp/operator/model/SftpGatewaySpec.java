@@ -204,6 +204,11 @@ public class SftpGatewaySpec {
     @JsonPropertyDescription("Bytes of SFTP requests one connection may have sent and the gateway not yet processed; past it the gateway stops reading from that connection until it catches up. Default 8388608 (8 MiB).")
     @Min(262144)
     public Integer maxPendingRequestBytes;
+
+    @JsonPropertyDescription("On shutdown (a rolling update, a drained node), seconds that transfers under way may go on while the gateway accepts no new connection and closes idle ones. Default 25; the pod's terminationGracePeriodSeconds is set 5 s above it.")
+    @Min(0)
+    @io.fabric8.generator.annotation.Max(3600)
+    public Integer shutdownGraceSeconds;
   }
 
   /** The gateway's defender against password guessing. */

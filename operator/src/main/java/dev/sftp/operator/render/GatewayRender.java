@@ -107,7 +107,7 @@ public final class GatewayRender {
         s.defender == null ? null : new dev.sftp.contract.DefenderSettings(s.defender.enabled, s.defender.maxFailures, s.defender.windowSeconds,
             s.defender.banSeconds, s.defender.allowCidrs),
         s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress, s.maxChannelsPerSession, s.maxOpenHandlesPerChannel,
-        s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes);
+        s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes, s.shutdownGraceSeconds);
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */
@@ -324,6 +324,12 @@ public final class GatewayRender {
     }
     podLabels.putAll(Names.labels(gw));
     Map<String, String> podAnnotations = new TreeMap<>();
+    // Where Prometheus finds the gateway's metrics, for scrape configs that follow these
+    // annotations (a PodMonitor selects the "management" port by name instead); the spec's own
+    // annotations win.
+    podAnnotations.put("prometheus.io/scrape", "true");
+    podAnnotations.put("prometheus.io/port", String.valueOf(MANAGEMENT_PORT));
+    podAnnotations.put("prometheus.io/path", "/q/metrics");
     if (sp.podAnnotations != null) {
       podAnnotations.putAll(sp.podAnnotations);
     }
@@ -389,7 +395,9 @@ public final class GatewayRender {
         .withNodeSelector(sp.nodeSelector == null ? null : new TreeMap<>(sp.nodeSelector))
         .withTolerations(sp.tolerations)
         .withAffinity(sp.affinity)
-        .withTerminationGracePeriodSeconds(30L)
+        // The gateway drains for shutdownGraceSeconds (the contract's default when unset), then
+        // stops; the kubelet waits 5 s more before it kills.
+        .withTerminationGracePeriodSeconds(serverSettings(gw, List.of()).shutdownGraceSecondsOrDefault() + 5L)
         .endSpec()
         .endTemplate()
         .endSpec()

@@ -60,6 +60,25 @@ class SftpGatewayReconcilerIT {
     client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
   }
 
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.management.test-port", defaultValue = "9001")
+  int managementPort;
+
+  /** The operator's own metrics (JOSDK's reconciliations, through Micrometer) on its management port. */
+  @Test
+  void theOperatorServesItsMetrics() throws Exception {
+    String ns = "metrics";
+    client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "watched")).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("watched").get() != null);
+    var http = java.net.http.HttpClient.newHttpClient();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + managementPort + "/q/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(body).containsPattern("(?m)^reconciliations_success_total\\{controller_name=\"sftpgateway\"} [1-9]")
+          .containsPattern("(?m)^reconciliations_queue\\{controller_name=\"sftpuser\"} ")
+          .contains("jvm_memory_used_bytes");
+    });
+  }
+
   @Test
   void aSmallestGatewayGetsEverythingAndBecomesReady() {
     String ns = "create";

@@ -105,6 +105,25 @@ class GatewayRenderTest {
   }
 
   @Test
+  void podsTellPrometheusWhereTheirMetricsAreUnlessTheSpecSaysOtherwise() {
+    SftpGateway gw = gateway();
+    assertThat(GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/port", "9000").containsEntry("prometheus.io/path", "/q/metrics");
+    gw.getSpec().podAnnotations = Map.of("prometheus.io/scrape", "false");
+    assertThat(GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry("prometheus.io/scrape", "false");
+  }
+
+  @Test
+  void thePodWaitsLongerThanTheGatewayDrains() {
+    SftpGateway gw = gateway();
+    assertThat(GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(30L);
+    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+    gw.getSpec().server.shutdownGraceSeconds = 120;
+    assertThat(GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(125L);
+  }
+
+  @Test
   void renderingIsDeterministic() {
     SftpGateway gw = gateway();
     gw.getSpec().podAnnotations = Map.of("b", "2", "a", "1");
