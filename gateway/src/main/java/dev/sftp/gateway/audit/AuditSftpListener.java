@@ -12,11 +12,19 @@ import org.apache.sshd.sftp.server.FileHandle;
 import org.apache.sshd.sftp.server.Handle;
 import org.apache.sshd.sftp.server.SftpEventListener;
 
-/** Turns completed SFTP operations into audit events, with the bytes moved per open file. */
+/**
+ * Turns completed SFTP operations into audit events, with the bytes moved per open file. Every
+ * file opened yields exactly one event when it ends: {@code file.read}, {@code file.write} or
+ * {@code file.open} (neither), whose {@code result} is {@code ok}, {@code error} (a read or write
+ * failed: no space left, an I/O error; {@code reason} names it) or {@code interrupted} (the
+ * channel ended with the file still open: a dropped connection, a shutdown, a limit).
+ */
 public class AuditSftpListener implements SftpEventListener {
   private static final AttributeKey<AtomicLong> READ = new AttributeKey<>();
   private static final AttributeKey<AtomicLong> WRITTEN = new AttributeKey<>();
   private static final AttributeKey<Long> OPENED = new AttributeKey<>();
+  /** The first read or write on the handle that failed. */
+  private static final AttributeKey<Throwable> FAILED = new AttributeKey<>();
   private final dev.sftp.gateway.metrics.GatewayMetrics metrics;
 
   public AuditSftpListener(dev.sftp.gateway.metrics.GatewayMetrics metrics) {
@@ -37,6 +45,10 @@ public class AuditSftpListener implements SftpEventListener {
       localHandle.computeAttributeIfAbsent(READ, k -> new AtomicLong()).addAndGet(readLen);
       metrics.bytesRead(readLen);
     }
+    if (thrown != null && !(thrown instanceof java.io.EOFException)) {
+      localHandle.computeAttributeIfAbsent(READ, k -> new AtomicLong());
+      localHandle.computeAttributeIfAbsent(FAILED, k -> thrown);
+    }
   }
 
   @Override
@@ -45,13 +57,30 @@ public class AuditSftpListener implements SftpEventListener {
     if (thrown == null) {
       localHandle.computeAttributeIfAbsent(WRITTEN, k -> new AtomicLong()).addAndGet(dataLen);
       metrics.bytesWritten(dataLen);
+    } else {
+      localHandle.computeAttributeIfAbsent(WRITTEN, k -> new AtomicLong());
+      localHandle.computeAttributeIfAbsent(FAILED, k -> thrown);
+    }
+  }
+
+  /** MINA's end of a handle still open when its channel ends (it calls no {@link #closed} then). */
+  @Override
+  public void exiting(ServerSession session, Handle localHandle) {
+    if (localHandle instanceof FileHandle fh) {
+      ended(session, fh, null, true);
     }
   }
 
   @Override
   public void closed(ServerSession session, String remoteHandle, Handle localHandle, Throwable thrown) {
-    if (!(localHandle instanceof FileHandle fh)) {
-      return;
+    if (localHandle instanceof FileHandle fh) {
+      ended(session, fh, thrown, false);
+    }
+  }
+
+  private void ended(ServerSession session, FileHandle fh, Throwable thrown, boolean interrupted) {
+    if (fh.setAttribute(ENDED, Boolean.TRUE) != null) {
+      return; // once per file
     }
     AtomicLong r = fh.getAttribute(READ);
     AtomicLong w = fh.getAttribute(WRITTEN);
@@ -64,9 +93,18 @@ public class AuditSftpListener implements SftpEventListener {
     if (opened != null) {
       e.put("durationMs", (System.nanoTime() - opened) / 1_000_000);
     }
-    result(e, thrown);
+    Throwable failed = thrown != null ? thrown : fh.getAttribute(FAILED);
+    if (failed != null) {
+      result(e, failed);
+    } else if (interrupted) {
+      e.put("result", "interrupted");
+    } else {
+      result(e, null);
+    }
     AuditLog.emit(e);
   }
+
+  private static final AttributeKey<Boolean> ENDED = new AttributeKey<>();
 
   @Override
   public void openFailed(ServerSession session, String remotePath, Path localPath, boolean isDirectory, Throwable thrown) {
@@ -119,12 +157,24 @@ public class AuditSftpListener implements SftpEventListener {
     AuditLog.emit(e);
   }
 
+  /** What failed, in words a reader of the audit log acts on; never a server path. */
+  static String reason(Throwable t) {
+    String m = String.valueOf(t.getMessage());
+    if (m.contains("No space left on device")) {
+      return "no space left on the volume";
+    }
+    if (m.contains("Disk quota exceeded")) {
+      return "the volume's quota is exceeded";
+    }
+    return t.getClass().getSimpleName();
+  }
+
   static void result(ObjectNode e, Throwable thrown) {
     if (thrown == null) {
       e.put("result", "ok");
     } else {
       e.put("result", "error");
-      e.put("reason", thrown.getClass().getSimpleName());
+      e.put("reason", reason(thrown));
     }
   }
 }

@@ -173,11 +173,7 @@ public final class Render {
     List<UserEntry> served = Attachments.served(attachments);
     ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(keyData));
     for (Map.Entry<String, String> k : keyData.entrySet()) {
-      Path f = out.resolve(k.getKey());
-      if (!Files.exists(f)) {
-        Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      }
-      Files.write(f, Base64.getDecoder().decode(k.getValue()));
+      writeFile(out.resolve(k.getKey()), Base64.getDecoder().decode(k.getValue()));
     }
     // The same Secrets the operator renders, as files: gateway.json and the user shards.
     writeData(out, GatewayRender.configSecret(gw, server, List.of()));
@@ -201,7 +197,25 @@ public final class Render {
 
   static void writeData(Path dir, Secret s) throws IOException {
     for (Map.Entry<String, String> e : s.getData().entrySet()) {
-      Files.write(dir.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+      writeFile(dir.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+    }
+  }
+
+  /**
+   * Writes a file of the config directory with the mode the pod sees ({@link
+   * dev.sftp.operator.render.GatewayRender#CONFIG_FILE_MODE}, r--r-----: user lists hold password
+   * hashes, host keys are private), never readable by others at any moment: written to a
+   * temporary file made private, then moved over the old one (which may be read-only).
+   */
+  static void writeFile(Path f, byte[] data) throws IOException {
+    Path tmp = Files.createTempFile(f.toAbsolutePath().getParent(), ".render-", ".tmp",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.write(tmp, data);
+      Files.setPosixFilePermissions(tmp, dev.sftp.operator.render.GatewayRender.configFilePermissions());
+      Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
   }
 

@@ -285,8 +285,23 @@ public final class GatewayRender {
         .build();
   }
 
+  /** The mode of every file of the config directory in the pod (and as {@code render} writes it). */
+  public static final int CONFIG_FILE_MODE = 0440;
+
+  /** {@link #CONFIG_FILE_MODE} as permissions. */
+  public static java.util.Set<java.nio.file.attribute.PosixFilePermission> configFilePermissions() {
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> p = java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+    java.nio.file.attribute.PosixFilePermission[] bits = java.nio.file.attribute.PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
+    for (int i = 0; i < 9; i++) {
+      if ((CONFIG_FILE_MODE & (0400 >> i)) != 0) {
+        p.add(bits[i]);
+      }
+    }
+    return p;
+  }
+
   static io.fabric8.kubernetes.api.model.Volume configVolume(SftpGateway gw) {
-    var projected = new io.fabric8.kubernetes.api.model.ProjectedVolumeSourceBuilder().withDefaultMode(0440)
+    var projected = new io.fabric8.kubernetes.api.model.ProjectedVolumeSourceBuilder().withDefaultMode(CONFIG_FILE_MODE)
         .addNewSource().withNewSecret().withName(Names.configSecret(gw)).endSecret().endSource()
         .addNewSource().withNewSecret().withName(Names.hostKeySecret(gw)).endSecret().endSource();
     for (int i = 0; i < Names.USER_SHARDS; i++) {

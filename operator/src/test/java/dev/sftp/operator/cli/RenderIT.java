@@ -36,6 +36,8 @@ class RenderIT {
     String first = loaded.digest();
     for (Path f : Files.list(config).toList()) {
       assertThat(Files.readString(f)).doesNotContain("quickstart-demo-password");
+      // As the pod sees them: hashes and host keys readable by the gateway's user and group only.
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString()).isEqualTo("r--r-----");
     }
     // Rendering again changes nothing: same host keys, same hashes, same bytes.
     Render.render(List.of(Path.of("../examples/quickstart")), config, null);
