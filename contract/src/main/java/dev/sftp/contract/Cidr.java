@@ -20,6 +20,30 @@ public final class Cidr {
   }
 
   /**
+   * Parses an IP address literal (IPv4 dotted quad or IPv6), never a name: nothing is looked up.
+   *
+   * @throws IllegalArgumentException when it is not one
+   */
+  public static InetAddress address(String literal) {
+    if (literal == null) {
+      throw new IllegalArgumentException("no address");
+    }
+    boolean v4 = IPV4.matcher(literal).matches();
+    if (!v4 && !(literal.contains(":") && IPV6.matcher(literal).matches())) {
+      throw new IllegalArgumentException("'" + literal + "' is not an IPv4 or IPv6 address");
+    }
+    try {
+      InetAddress a = InetAddress.getByName(literal); // a literal: no name lookup
+      if (v4 != (a.getAddress().length == 4)) {
+        throw new IllegalArgumentException("'" + literal + "' is not a valid address");
+      }
+      return a;
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("'" + literal + "' is not a valid address");
+    }
+  }
+
+  /**
    * Parses a range; a bare address is a single host. Never resolves names.
    *
    * @throws IllegalArgumentException with a message saying what is wrong

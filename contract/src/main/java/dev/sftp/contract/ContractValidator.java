@@ -44,7 +44,9 @@ public final class ContractValidator {
           "maxSessionsPerAddress",
           "maxSftpPacketBytes",
           "maxPendingRequestBytes",
-          "shutdownGraceSeconds");
+          "shutdownGraceSeconds",
+          "proxyProtocol");
+  private static final Set<String> PROXY_FIELDS = Set.of("mode", "trustedCidrs");
   private static final Set<String> DEFENDER_FIELDS = Set.of("enabled", "maxFailures", "windowSeconds", "banSeconds", "allowCidrs");
   private static final Set<String> USER_FIELDS =
       Set.of(
@@ -168,6 +170,25 @@ public final class ContractValidator {
         intRange(d, "windowSeconds", dp, 1, 86_400 * 30, errors);
         intRange(d, "banSeconds", dp, 1, 86_400 * 365, errors);
         eachParses(textList(d, "allowCidrs", dp, errors), dp + ".allowCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
+      }
+    }
+    JsonNode pp = s.get("proxyProtocol");
+    if (pp != null && !pp.isNull()) {
+      String ppath = path + ".proxyProtocol";
+      if (!pp.isObject()) {
+        errors.add(new ValidationError(ppath, Reason.INVALID_SERVER_SETTING, "expected an object"));
+      } else {
+        unknownFields(pp, ppath, PROXY_FIELDS, errors);
+        String mode = text(pp, "mode", ppath, errors);
+        if (mode != null && !List.of(ProxyProtocolSettings.OFF, ProxyProtocolSettings.OPTIONAL, ProxyProtocolSettings.ENFORCED).contains(mode)) {
+          errors.add(new ValidationError(ppath + ".mode", Reason.INVALID_SERVER_SETTING, "expected Off, Optional or Enforced, not '" + mode + "'"));
+        }
+        List<String> trusted = textList(pp, "trustedCidrs", ppath, errors);
+        eachParses(trusted, ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
+        if (mode != null && !mode.equals(ProxyProtocolSettings.OFF) && (trusted == null || trusted.isEmpty())) {
+          errors.add(new ValidationError(ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING,
+              "list the load balancers' addresses: only their PROXY headers are believed"));
+        }
       }
     }
   }

@@ -44,6 +44,8 @@ import java.util.List;
  * @param shutdownGraceSeconds on SIGTERM, how long transfers under way may go on while the
  *     gateway accepts no new connection and closes idle ones, default 25 (the operator sets the
  *     pod's termination grace period 5 s above it)
+ * @param proxyProtocol the client's address from a load balancer's PROXY header ({@link
+ *     ProxyProtocolSettings}), off by default
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -69,7 +71,8 @@ public record ServerSettings(
     Integer maxSessionsPerAddress,
     Integer maxSftpPacketBytes,
     Integer maxPendingRequestBytes,
-    Integer shutdownGraceSeconds) {
+    Integer shutdownGraceSeconds,
+    ProxyProtocolSettings proxyProtocol) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -146,6 +149,10 @@ public record ServerSettings(
 
   public int maxPendingRequestBytesOrDefault() {
     return maxPendingRequestBytes == null ? 8 * 1024 * 1024 : maxPendingRequestBytes;
+  }
+
+  public ProxyProtocolSettings proxyProtocolOrDefault() {
+    return proxyProtocol == null ? new ProxyProtocolSettings(null, null) : proxyProtocol;
   }
 
   public int shutdownGraceSecondsOrDefault() {

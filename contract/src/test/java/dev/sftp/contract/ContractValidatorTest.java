@@ -62,15 +62,17 @@ class ContractValidatorTest {
   @Test
   void documentEnvelopeErrorsArePrecise() throws Exception {
     List<ValidationError> errs = ContractValidator.validateDocument(json("{'apiVersion':'v0','kind':'Other','server':{'port':-1,'umask':'999','fsyncOnClose':'yes','hostKeys':['/abs','../up'],"
-        + "'maxSftpPacketBytes':1024,'maxPendingRequestBytes':4096,'maxSessionsPerAddress':0},'users':{}}"), GatewayConfig.KIND);
+        + "'maxSftpPacketBytes':1024,'maxPendingRequestBytes':4096,'maxSessionsPerAddress':0,'proxyProtocol':{'mode':'Enforced'}},'users':{}}"), GatewayConfig.KIND);
     assertThat(errs).extracting(ValidationError::path).contains("$.apiVersion", "$.kind", "$.server.port", "$.server.umask", "$.server.fsyncOnClose", "$.server.hostKeys[0]", "$.server.hostKeys[1]", "$.users",
-        "$.server.maxSftpPacketBytes", "$.server.maxPendingRequestBytes", "$.server.maxSessionsPerAddress");
+        "$.server.maxSftpPacketBytes", "$.server.maxPendingRequestBytes", "$.server.maxSessionsPerAddress", "$.server.proxyProtocol.trustedCidrs");
+    assertThat(ContractValidator.validateDocument(json("{'apiVersion':'" + GatewayConfig.API_VERSION + "','kind':'GatewayConfig','server':{'hostKeys':['k'],'proxyProtocol':{'mode':'Always','trustedCidrs':['10.0.0.0/8','nlb.example.com']}},'users':[]}"), GatewayConfig.KIND))
+        .extracting(ValidationError::path).containsExactlyInAnyOrder("$.server.proxyProtocol.mode", "$.server.proxyProtocol.trustedCidrs[1]");
   }
 
   @Test
   void writingIsDeterministicAndReadsBack() throws Exception {
     GatewayConfig c = GatewayConfig.of(new ServerSettings(null, 2222, List.of("k"), null, null, null, null, null, AlgorithmProfile.MODERN, SetstatMode.IGNORE_ERRORS, "0027", true, 4,
-        new dev.sftp.contract.DefenderSettings(true, 5, 60, 120, List.of("10.0.0.0/8")), 20, "10:30:100", 5, 4, 100, 50, 65536, 1048576, 10),
+        new dev.sftp.contract.DefenderSettings(true, 5, 60, 120, List.of("10.0.0.0/8")), 20, "10:30:100", 5, 4, 100, 50, 65536, 1048576, 10, new dev.sftp.contract.ProxyProtocolSettings("Enforced", List.of("10.0.0.0/8"))),
         List.of(new UserEntry("a", null, List.of(ED25519), "a", false, null, null, true, List.of(Permission.READ), List.of(new PathRule("/x", List.of())))));
     String once = ContractJson.write(c);
     assertThat(ContractJson.write(ContractJson.mapper().readValue(once, GatewayConfig.class))).isEqualTo(once);

@@ -39,8 +39,19 @@ public final class AuditLog {
     return ip != null ? ip.getHostAddress() : String.valueOf(session.getIoSession().getRemoteAddress());
   }
 
-  /** The client's IP address, or null when the session is not over IP. */
+  /** The client's address as a load balancer's PROXY header told it, when one did. */
+  public static final org.apache.sshd.common.AttributeRepository.AttributeKey<InetSocketAddress> CLIENT =
+      new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
+
+  /**
+   * The client's IP address: as a trusted PROXY header told it, else the socket's; null when the
+   * session is not over IP. Everything that judges or records a client's address asks here.
+   */
   public static java.net.InetAddress clientIp(Session session) {
+    InetSocketAddress told = session.getAttribute(CLIENT);
+    if (told != null) {
+      return told.getAddress();
+    }
     return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
   }
 

@@ -27,7 +27,10 @@ import org.apache.sshd.common.session.SessionListener;
  * grace time is closed.
  */
 final class Admission implements SessionListener {
-  private static final AttributeKey<InetAddress> PENDING = new AttributeKey<>();
+  /** Set while the session counts as unauthenticated. */
+  private static final AttributeKey<Boolean> PENDING = new AttributeKey<>();
+  /** The address the unauthenticated session counts against ({@code maxStartupsPerAddress}). */
+  private static final AttributeKey<InetAddress> COUNTED = new AttributeKey<>();
   private static final AttributeKey<Boolean> ADMITTED = new AttributeKey<>();
   private static final AttributeKey<java.util.concurrent.ScheduledFuture<?>> GRACE = new AttributeKey<>();
   /**
@@ -65,6 +68,13 @@ final class Admission implements SessionListener {
 
   private final dev.sftp.gateway.fs.Descriptors descriptors;
 
+  /** Set when connections from load balancers tell their clients' addresses (PROXY protocol). */
+  private volatile ProxyProtocol proxy;
+
+  void proxy(ProxyProtocol p) {
+    this.proxy = p;
+  }
+
   Admission(ServerSettings settings, Defender defender, dev.sftp.gateway.fs.Descriptors descriptors) {
     this.defender = defender;
     this.descriptors = descriptors;
@@ -81,12 +91,18 @@ final class Admission implements SessionListener {
   @Override
   public void sessionCreated(Session session) {
     InetAddress ip = AuditLog.clientIp(session);
+    // From a load balancer that will tell the client's address: the ban and the per-address
+    // count wait for it (addressTold).
+    ProxyProtocol p = proxy;
+    if (p != null && p.trusts(ip)) {
+      ip = null;
+    }
     if (ip != null && defender.banned(ip)) {
       throw new RuntimeSshException("address banned by the defender");
     }
     int all = unauthenticated.incrementAndGet();
-    int mine = ip == null ? 0 : byAddress.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
-    session.setAttribute(PENDING, ip == null ? InetAddress.getLoopbackAddress() : ip);
+    session.setAttribute(PENDING, Boolean.TRUE);
+    int mine = ip == null ? 0 : count(session, ip);
     String refusal = null;
     String limit = null;
     if (!descriptors.tryConnection()) {
@@ -187,18 +203,47 @@ final class Admission implements SessionListener {
     }
   }
 
+  private int count(Session session, InetAddress ip) {
+    session.setAttribute(COUNTED, ip);
+    return byAddress.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /**
+   * A load balancer told the client's address (PROXY protocol): the defender's ban and the
+   * per-address limit apply to it now. A refusal throws, which ends the connection.
+   */
+  void addressTold(Session session, java.net.InetSocketAddress client) {
+    InetAddress ip = client.getAddress();
+    if (defender.banned(ip)) {
+      throw new RuntimeSshException("address banned by the defender");
+    }
+    if (session.getAttribute(PENDING) == null || session.getAttribute(COUNTED) != null) {
+      return;
+    }
+    if (count(session, ip) > perAddress) {
+      String refusal = "too many unauthenticated connections from this address (" + perAddress + ")";
+      ObjectNode e = AuditLog.event("connection.refused", session);
+      e.put("limit", "maxStartupsPerAddress");
+      e.put("reason", refusal);
+      AuditLog.emit(e);
+      throw new RuntimeSshException(refusal);
+    }
+  }
+
   /** Stops counting a session as unauthenticated (once). */
   private void release(Session session) {
     java.util.concurrent.ScheduledFuture<?> timer = session.removeAttribute(GRACE);
     if (timer != null) {
       timer.cancel(false);
     }
-    InetAddress ip = session.removeAttribute(PENDING);
-    if (ip == null) {
+    if (session.removeAttribute(PENDING) == null) {
       return;
     }
     unauthenticated.decrementAndGet();
-    byAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+    InetAddress ip = session.removeAttribute(COUNTED);
+    if (ip != null) {
+      byAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
   }
 
   /** Unauthenticated connections now. */

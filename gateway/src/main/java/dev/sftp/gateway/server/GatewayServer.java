@@ -192,6 +192,12 @@ public class GatewayServer implements AutoCloseable {
     // socket when that refuses a connection, so each refusal would leak a descriptor.)
     descriptors = dev.sftp.gateway.fs.Descriptors.forProcess();
     Admission admission = new Admission(settings, defender, descriptors);
+    ProxyProtocol proxy = ProxyProtocol.of(settings.proxyProtocolOrDefault(), admission::addressTold);
+    if (proxy != null) {
+      admission.proxy(proxy);
+      sshd.setServerProxyAcceptor(proxy);
+      LOG.info("PROXY protocol " + settings.proxyProtocolOrDefault().modeOrDefault() + " from " + settings.proxyProtocolOrDefault().trustedCidrsOrDefault());
+    }
     sshd.addSessionListener(admission);
     sshd.setPasswordAuthenticator(auth);
     sshd.setPublickeyAuthenticator(auth);

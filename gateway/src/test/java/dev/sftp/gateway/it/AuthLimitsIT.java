@@ -32,7 +32,7 @@ class AuthLimitsIT {
 
   static ServerSettings settings(Integer maxAuthTries, DefenderSettings defender) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null, null, null, null, null, null, null);
+    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** Guesses on one connection until the server ends it; prints how many it got. */
@@ -182,7 +182,7 @@ class AuthLimitsIT {
   static ServerSettings startups(int graceSeconds, String maxStartups, int perAddress) {
     ServerSettings s = TestGateway.settings(null);
     return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, null,
-        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress, null, null, null, null, null, null);
+        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress, null, null, null, null, null, null, null);
   }
 
   /** Opens idle connections from an address, reports how many got the server's identification, holds them, then how many the server closed. */
@@ -262,7 +262,7 @@ class AuthLimitsIT {
   void aConnectionOpensAtMostItsChannelsAndAChannelItsHandles() throws Exception {
     ServerSettings s = TestGateway.settings(null);
     ServerSettings limited = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null,
-        null, null, null, null, null, 3, 20, null, null, null, null);
+        null, null, null, null, null, 3, 20, null, null, null, null, null);
     try (TestGateway gw = TestGateway.start(tmp.resolve("share"), limited, TestGateway.user("alice", "ed25519"))) {
       Files.createDirectories(gw.home("alice"));
       Proc.Result r = ok(Clients.paramiko(gw, Login.key("alice", "ed25519"), """

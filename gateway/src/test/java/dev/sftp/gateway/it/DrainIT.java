@@ -27,7 +27,7 @@ class DrainIT {
   void aTransferPastTheGraceTimeIsCutAndItsFileKept() throws Exception {
     ServerSettings s = TestGateway.settings(null);
     ServerSettings quick = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, 1);
+        null, null, null, null, null, null, null, null, null, null, 1, null);
     Path src = tmp.resolve("src.bin");
     Files.write(src, new byte[32 << 20]);
     try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), quick, TestGateway.user("alice", "ed25519"))) {

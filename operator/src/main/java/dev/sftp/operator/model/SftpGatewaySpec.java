@@ -209,6 +209,9 @@ public class SftpGatewaySpec {
     @Min(0)
     @io.fabric8.generator.annotation.Max(3600)
     public Integer shutdownGraceSeconds;
+
+    @JsonPropertyDescription("The clients' own addresses from a load balancer's PROXY protocol header (v1 or v2), for the audit log, users' allowedSourceCidrs, the defender and the per-address limits. Off by default.")
+    public ProxyProtocolSpec proxyProtocol;
   }
 
   /** The gateway's defender against password guessing. */
@@ -231,6 +234,17 @@ public class SftpGatewaySpec {
 
     @JsonPropertyDescription("Addresses never banned (CIDRs), such as monitoring or a NAT that many users share.")
     public List<String> allowCidrs;
+  }
+
+  /** PROXY protocol from load balancers. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class ProxyProtocolSpec {
+    @JsonPropertyDescription("Off (default); Optional: connections from trustedCidrs may start with a header; Enforced: connections from trustedCidrs must, and connections from anywhere else are refused.")
+    @Pattern("^(Off|Optional|Enforced)$")
+    public String mode;
+
+    @JsonPropertyDescription("The load balancers' addresses (CIDRs): only their headers are believed. Required unless mode is Off.")
+    public List<String> trustedCidrs;
   }
 
   /** Which namespaces may attach users. */

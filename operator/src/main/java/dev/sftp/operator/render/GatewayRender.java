@@ -107,7 +107,8 @@ public final class GatewayRender {
         s.defender == null ? null : new dev.sftp.contract.DefenderSettings(s.defender.enabled, s.defender.maxFailures, s.defender.windowSeconds,
             s.defender.banSeconds, s.defender.allowCidrs),
         s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress, s.maxChannelsPerSession, s.maxOpenHandlesPerChannel,
-        s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes, s.shutdownGraceSeconds);
+        s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes, s.shutdownGraceSeconds,
+        s.proxyProtocol == null ? null : new dev.sftp.contract.ProxyProtocolSettings(s.proxyProtocol.mode, s.proxyProtocol.trustedCidrs));
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */

@@ -156,12 +156,16 @@ class SftpGatewayReconcilerIT {
       g.getSpec().server.maxSessionsPerAddress = 40;
       g.getSpec().server.maxSftpPacketBytes = 65536;
       g.getSpec().server.maxPendingRequestBytes = 1048576;
+      g.getSpec().server.proxyProtocol = new SftpGatewaySpec.ProxyProtocolSpec();
+      g.getSpec().server.proxyProtocol.mode = "Enforced";
+      g.getSpec().server.proxyProtocol.trustedCidrs = List.of("10.0.0.0/8");
       return g;
     });
     await().atMost(Duration.ofSeconds(30)).until(() -> client.secrets().inNamespace(ns).withName("files-config").get() != null);
     String rendered = new String(java.util.Base64.getDecoder().decode(client.secrets().inNamespace(ns).withName("files-config").get().getData().get("gateway.json")));
     assertThat(rendered).contains("\"maxAuthTries\" : 3").contains("\"allowCidrs\" : [ \"10.0.0.0/8\" ]")
-        .contains("\"maxSessionsPerAddress\" : 40").contains("\"maxSftpPacketBytes\" : 65536").contains("\"maxPendingRequestBytes\" : 1048576");
+        .contains("\"maxSessionsPerAddress\" : 40").contains("\"maxSftpPacketBytes\" : 65536").contains("\"maxPendingRequestBytes\" : 1048576")
+        .contains("\"mode\" : \"Enforced\"");
   }
 
   @Test
