@@ -179,7 +179,16 @@ public class GatewayServer implements AutoCloseable {
     sshd.setHost(overrides.host() != null ? overrides.host() : settings.listenAddressOrDefault());
     sshd.setPort(overrides.port() != null ? overrides.port() : settings.portOrDefault());
     List<KeyPair> pairs = new ArrayList<>();
-    hostKeys.forEach(k -> pairs.add(k.keyPair()));
+    for (HostKey k : hostKeys) {
+      if (offered(k, settings.algorithmProfileOrDefault())) {
+        pairs.add(k.keyPair());
+      } else {
+        LOG.info("host key " + k.file() + " (ECDSA, a NIST curve) is not offered by the Modern profile (Compatible offers it)");
+      }
+    }
+    if (pairs.isEmpty()) {
+      throw new IOException("no host key the " + settings.algorithmProfileOrDefault() + " profile offers: add an ed25519 or RSA key");
+    }
     sshd.setKeyPairProvider(KeyPairProvider.wrap(pairs));
     applyAlgorithms(sshd, settings.algorithmProfileOrDefault());
 
@@ -419,6 +428,7 @@ public class GatewayServer implements AutoCloseable {
       boolean late = System.nanoTime() - deadline >= 0;
       for (AbstractSession s : open) {
         if (s.isOpen() && !s.isClosing() && (late || !GatewaySftpSubsystem.transferring(s))) {
+          LOG.info("draining: closing " + (late ? "busy" : "idle") + " connection " + s);
           ObjectNode e = AuditLog.event("session.terminated", s);
           e.put("limit", "shutdown");
           e.put("reason", late ? "the gateway is stopping: transfer cut after the shutdown grace time (" + grace.toSeconds() + " s)"
@@ -442,6 +452,11 @@ public class GatewayServer implements AutoCloseable {
 
   public List<HostKey> hostKeys() {
     return hostKeys;
+  }
+
+  /** The host keys clients are offered (the profile leaves some out: see {@link #offered}). */
+  public List<HostKey> offeredHostKeys() {
+    return hostKeys.stream().filter(k -> offered(k, settings.algorithmProfileOrDefault())).toList();
   }
 
   /** Whether MINA fsyncs files written when they are closed, as its SFTP subsystem reads it. */
@@ -500,6 +515,20 @@ public class GatewayServer implements AutoCloseable {
   /** AES-CTR packets transformed out of place (crypto.OutOfPlaceCipher); false: MINA's. */
   private static final boolean OUT_OF_PLACE_CTR = Boolean.parseBoolean(System.getProperty("gateway.crypto.ctr-out-of-place", "true"));
 
+  /** Whether the profile offers this host key: Modern offers no NIST-curve (ECDSA) host key. */
+  static boolean offered(HostKey k, AlgorithmProfile profile) {
+    return profile == AlgorithmProfile.COMPATIBLE || !k.keyPair().getPublic().getAlgorithm().startsWith("EC");
+  }
+
+  /**
+   * The algorithms of a profile. Modern: no [fail] line from ssh-audit (CryptoProfileIT):
+   * post-quantum hybrid key exchange first, then curve25519 and SHA-2 Diffie-Hellman groups (no
+   * NIST curves); AES-GCM, chacha20-poly1305, AES-CTR; EtM MACs first, then hmac-sha2-256/512,
+   * which paramiko 2.12 and libssh2 1.10 (curl) of Debian 12 need with AES-CTR (they have no GCM,
+   * no chacha20 and no EtM); ed25519 and RSA (SHA-2) host keys. Compatible adds the NIST-curve
+   * key exchanges and ECDSA host keys, hmac-sha1 and diffie-hellman-group14-sha1. Compression is
+   * only ever after authentication (zlib@openssh.com), never zlib before it.
+   */
   static void applyAlgorithms(SshServer sshd, AlgorithmProfile profile) {
     List<BuiltinCiphers> ciphers = new ArrayList<>(List.of(
         BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm, BuiltinCiphers.cc20p1305_openssh,
@@ -509,9 +538,11 @@ public class GatewayServer implements AutoCloseable {
     List<BuiltinDHFactories> kex = new ArrayList<>(List.of(
         BuiltinDHFactories.mlkem768x25519, BuiltinDHFactories.sntrup761x25519_openssh, BuiltinDHFactories.sntrup761x25519,
         BuiltinDHFactories.curve25519, BuiltinDHFactories.curve25519_libssh,
-        BuiltinDHFactories.ecdhp256, BuiltinDHFactories.ecdhp384, BuiltinDHFactories.ecdhp521,
         BuiltinDHFactories.dhg16_512, BuiltinDHFactories.dhg18_512, BuiltinDHFactories.dhg14_256, BuiltinDHFactories.dhgex256));
+    sshd.setCompressionFactories(List.of(org.apache.sshd.common.compression.BuiltinCompressions.none,
+        org.apache.sshd.common.compression.BuiltinCompressions.delayedZlib));
     if (profile == AlgorithmProfile.COMPATIBLE) {
+      kex.addAll(List.of(BuiltinDHFactories.ecdhp256, BuiltinDHFactories.ecdhp384, BuiltinDHFactories.ecdhp521));
       macs.add(BuiltinMacs.hmacsha1etm);
       macs.add(BuiltinMacs.hmacsha1);
       kex.add(BuiltinDHFactories.dhg14);

@@ -321,17 +321,24 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
   static final org.apache.sshd.common.AttributeRepository.AttributeKey<java.util.Set<GatewaySftpSubsystem>> OPEN =
       new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
 
+  /** A connection that made a request this recently is busy (between two files of a batch). */
+  static final long BUSY_NANOS = 2_000_000_000L;
+
+  /** {@link System#nanoTime} of this channel's last request. */
+  private volatile long lastRequest = System.nanoTime();
+
   /**
-   * Whether a connection is moving a file now: one of its SFTP channels holds a file open (a
-   * transfer under way). A connection that holds only directories, or nothing, is idle.
+   * Whether a connection is busy: one of its SFTP channels holds a file open (a transfer under
+   * way) or made a request within the last 2 s (a batch between two files). Otherwise it is idle.
    */
   public static boolean transferring(org.apache.sshd.common.session.Session session) {
     java.util.Set<GatewaySftpSubsystem> open = session.getAttribute(OPEN);
     if (open == null) {
       return false;
     }
+    long now = System.nanoTime();
     for (GatewaySftpSubsystem s : open) {
-      if (!s.finished.get() && s.handles.values().stream().anyMatch(h -> h instanceof FileHandle)) {
+      if (!s.finished.get() && (now - s.lastRequest < BUSY_NANOS || s.handles.values().stream().anyMatch(h -> h instanceof FileHandle))) {
         return true;
       }
     }
@@ -407,6 +414,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     memory.clear();
     int type = b.available() > 4 ? b.array()[b.rpos() + 4] & 0xff : 0;
     failedStatus = false;
+    lastRequest = System.nanoTime();
     super.process(b);
     limits.metrics().request(type, failedStatus);
   }

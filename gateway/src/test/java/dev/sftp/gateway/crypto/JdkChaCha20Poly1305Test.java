@@ -29,6 +29,53 @@ class JdkChaCha20Poly1305Test {
     assertThat(HexFormat.of().formatHex(tag)).isEqualTo("a8061dc1305136c6c22b8baf0c0127a9");
   }
 
+  /**
+   * RFC 8439 appendix A.3, vectors #1 and #5 to #11: the edge cases (carries through every limb,
+   * accumulators just above and below 2^130-5, a final value that partial reduction leaves
+   * unreduced). #2 to #4 are long texts with ordinary values; the random cross-checks below cover
+   * those. Each is fed whole, byte by byte and in two uneven parts, to both engines.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ours", "jdk"})
+  void poly1305MeetsTheEdgeCasesOfRfc8439AppendixA3(String name) {
+    String[][] vectors = {
+        // #, key (r || s), message, tag
+        {"1", "00".repeat(32), "00".repeat(64), "00".repeat(16)},
+        {"5", "02" + "00".repeat(31), "ff".repeat(16), "03" + "00".repeat(15)},
+        {"6", "02" + "00".repeat(15) + "ff".repeat(16), "02" + "00".repeat(15), "03" + "00".repeat(15)},
+        {"7", "01" + "00".repeat(31), "ff".repeat(16) + "f0" + "ff".repeat(15) + "11" + "00".repeat(15), "05" + "00".repeat(15)},
+        {"8", "01" + "00".repeat(31), "ff".repeat(16) + "fb" + "fe".repeat(15) + "01".repeat(16), "00".repeat(16)},
+        {"9", "02" + "00".repeat(31), "fd" + "ff".repeat(15), "fa" + "ff".repeat(15)},
+        {"10", "0100000000000000040000000000000000000000000000000000000000000000",
+            "e33594d7505e43b900000000000000003394d7505e4379cd01000000000000000000000000000000000000000000000001000000000000000000000000000000",
+            "14000000000000005500000000000000"},
+        {"11", "0100000000000000040000000000000000000000000000000000000000000000",
+            "e33594d7505e43b900000000000000003394d7505e4379cd010000000000000000000000000000000000000000000000",
+            "13000000000000000000000000000000"},
+    };
+    HexFormat hex = HexFormat.of();
+    for (String[] v : vectors) {
+      byte[] key = hex.parseHex(v[1]);
+      byte[] msg = hex.parseHex(v[2]);
+      for (int split : new int[] {-1, 0, 1, 7, 16, 17, msg.length}) {
+        OneTimeMac m = engine(name);
+        m.init(key, 0);
+        if (split < 0) {
+          for (int i = 0; i < msg.length; i++) {
+            m.update(msg, i, 1);
+          }
+        } else {
+          int at = Math.min(split, msg.length);
+          m.update(msg, 0, at);
+          m.update(msg, at, msg.length - at);
+        }
+        byte[] tag = new byte[16];
+        m.finish(tag, 0);
+        assertThat(hex.formatHex(tag)).as("vector #%s split %d", v[0], split).isEqualTo(v[3]);
+      }
+    }
+  }
+
   @Test
   void poly1305MatchesMinaForAnyLengthAndSplit() throws Exception {
     Random rnd = new Random(42);

@@ -174,7 +174,7 @@ class LocalModeIT {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
           assertThat(connects(port)).as("no new connections while draining").isFalse());
       Proc.Result r = upload.get(120, java.util.concurrent.TimeUnit.SECONDS);
-      assertThat(r.exit()).as(r.toString()).isZero();
+      assertThat(r.exit()).as(() -> r + "\ngateway log:\n" + readQuietly(gw.log())).isZero();
       assertThat(gw.process().waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("the process exits once drained").isTrue();
       System.out.println("LocalModeIT: SIGTERM to exit " + (System.nanoTime() - t0) / 1_000_000 + " ms, the upload finished meanwhile");
       assertThat(OpenSshSftpIT.sha256(landed)).isEqualTo(OpenSshSftpIT.sha256(src));

@@ -147,7 +147,7 @@ public class SftpGatewaySpec {
     @Min(1)
     public Integer maxSessionsPerUser;
 
-    @JsonPropertyDescription("Modern (default) or Compatible (adds SHA-1 MACs and diffie-hellman-group14-sha1 for old clients).")
+    @JsonPropertyDescription("Modern (default: post-quantum hybrid and curve25519 key exchange, no NIST curves, ed25519 and RSA host keys; no ssh-audit [fail]) or Compatible (adds NIST-curve key exchange, ECDSA host keys, SHA-1 MACs and diffie-hellman-group14-sha1 for old clients).")
     @Pattern("^(Modern|Compatible)$")
     public String algorithmProfile;
 
