@@ -311,6 +311,22 @@ public final class GatewayRender {
     return new VolumeBuilder().withName("config").withProjected(projected.build()).build();
   }
 
+  /**
+   * The gateway container's resources when the spec sets none: a 1 GiB memory limit (so that the
+   * JVM sizes itself from the container, not from the node: 768 MiB of heap), a matching memory
+   * request, a quarter core requested and no CPU limit (throttling costs the encryption of every
+   * transfer). The spec's {@code resources}, when present, are used as given.
+   */
+  public static ResourceRequirements resourcesOrDefault(SftpGatewaySpec sp) {
+    if (sp.resources != null) {
+      return sp.resources;
+    }
+    return new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+        .withRequests(Map.of("cpu", new Quantity("250m"), "memory", new Quantity("1Gi")))
+        .withLimits(Map.of("memory", new Quantity("1Gi")))
+        .build();
+  }
+
   /** The most heap the gateway keeps however little it holds, when the container allows it. */
   static final long HEAP_FLOOR_MIB = 512;
 
@@ -367,14 +383,14 @@ public final class GatewayRender {
         // Read by the java launcher, added to the image's JAVA_TOOL_OPTIONS (see heapFloorMiB).
         // --add-opens: the descriptors of directories, with which the gateway has the kernel check
         // every path below the data root (gateway fs.Beneath; without it, user space only).
-        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(sp.resources) + "m " + Names.GATEWAY_JAVA_OPENS).endEnv()
+        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(resourcesOrDefault(sp)) + "m " + Names.GATEWAY_JAVA_OPENS).endEnv()
         .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()
         .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
         .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()
         .withPeriodSeconds(5).withFailureThreshold(3).endReadinessProbe()
         .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("management")).endHttpGet()
         .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
-        .withResources(sp.resources)
+        .withResources(resourcesOrDefault(sp))
         .withNewSecurityContext()
         .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
         .withNewCapabilities().withDrop("ALL").endCapabilities()

@@ -79,7 +79,11 @@ class GatewayRenderTest {
   @Test
   void heapFloorFitsUnderTheMemoryLimit() {
     SftpGateway gw = gateway();
-    assertThat(javaOptions(gw)).isEqualTo("-Xms512m"); // no limit: the node's memory is the bound
+    // No resources in the spec: the default 1Gi limit, 3/8 of it as the floor.
+    assertThat(javaOptions(gw)).isEqualTo("-Xms384m");
+    var defaults = GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getContainers().get(0).getResources();
+    assertThat(defaults.getLimits()).containsOnlyKeys("memory").containsEntry("memory", new Quantity("1Gi"));
+    assertThat(defaults.getRequests()).containsEntry("cpu", new Quantity("250m")).containsEntry("memory", new Quantity("1Gi"));
     gw.getSpec().resources = new ResourceRequirementsBuilder().withRequests(Map.of("memory", new Quantity("64Mi"))).build();
     assertThat(javaOptions(gw)).isEqualTo("-Xms512m"); // a request does not bound the JVM
     // The image's maximum heap is 75% of the limit; the floor is never more than half of that.
