@@ -33,6 +33,17 @@ public final class AuditLog {
     return n;
   }
 
+  /**
+   * A refusal's event: a connection, login, channel or request refused or ended by a limit, a ban
+   * or malformed input. {@code limit} names the setting (the metrics count by it).
+   */
+  public static ObjectNode refusal(String type, Session session, String limit, String reason) {
+    ObjectNode e = event(type, session);
+    e.put("limit", limit);
+    e.put("reason", reason);
+    return e;
+  }
+
   /** The client's IP address (no port), or the raw socket address text. */
   public static String clientAddress(Session session) {
     java.net.InetAddress ip = clientIp(session);

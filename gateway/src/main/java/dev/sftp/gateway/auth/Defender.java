@@ -99,10 +99,8 @@ public final class Defender {
         t.lastRefusalAudit = now;
       }
     }
-    ObjectNode e = AuditLog.event("connection.refused", null);
+    ObjectNode e = AuditLog.refusal("connection.refused", null, "defender", "address banned by the defender until " + until);
     e.put("client", ip.getHostAddress());
-    e.put("limit", "defender");
-    e.put("reason", "address banned by the defender until " + until);
     if (audit) {
       AuditLog.emit(e);
     } else {

@@ -120,7 +120,7 @@ public class GatewayAuthenticator implements PasswordAuthenticator, PublickeyAut
     if (!defender.banned(clientIp(session))) {
       return false;
     }
-    close(session, SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, "address banned after too many authentication failures");
+    close(session, SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, "defender", "address banned after too many authentication failures");
     return true;
   }
 
@@ -143,16 +143,13 @@ public class GatewayAuthenticator implements PasswordAuthenticator, PublickeyAut
       defender.failed(clientIp(session), username);
     }
     if (failures >= maxAuthTries) {
-      close(session, SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, "Too many authentication failures");
+      close(session, SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, "maxAuthTries", "Too many authentication failures");
     }
     return false;
   }
 
-  private static void close(ServerSession session, int reason, String message) {
-    ObjectNode e = AuditLog.event("session.refused", session);
-    e.put("limit", message.startsWith("address banned") ? "defender" : "maxAuthTries");
-    e.put("reason", message);
-    AuditLog.emit(e);
+  private static void close(ServerSession session, int reason, String limit, String message) {
+    AuditLog.emit(AuditLog.refusal("session.refused", session, limit, message));
     try {
       session.disconnect(reason, message);
     } catch (java.io.IOException | RuntimeException ex) {

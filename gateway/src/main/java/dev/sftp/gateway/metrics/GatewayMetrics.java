@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.apache.sshd.sftp.common.SftpConstants;
 
@@ -150,8 +149,4 @@ public final class GatewayMetrics implements Consumer<ObjectNode> {
     Gauge.builder(name, () -> 1).tags(tags).description(description).register(registry);
   }
 
-  /** For gauges over a value computed on demand. */
-  public static <T> ToDoubleFunction<Supplier<T>> supplied(ToDoubleFunction<T> f) {
-    return s -> f.applyAsDouble(s.get());
-  }
 }

@@ -1,6 +1,5 @@
 package dev.sftp.gateway.server;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sftp.contract.ServerSettings;
 import dev.sftp.gateway.audit.AuditLog;
 import dev.sftp.gateway.auth.Defender;
@@ -109,7 +108,7 @@ final class Admission implements SessionListener {
       refusal = "the server is out of file descriptors";
       limit = "fileDescriptors";
     } else if (ip != null && mine > perAddress) {
-      refusal = "too many unauthenticated connections from this address (" + perAddress + ")";
+      refusal = perAddressRefusal();
       limit = "maxStartupsPerAddress";
     } else if (all > full) {
       refusal = "too many unauthenticated connections (" + full + ")";
@@ -122,18 +121,13 @@ final class Admission implements SessionListener {
       }
     }
     if (refusal != null) {
-      ObjectNode e = AuditLog.event("connection.refused", session);
-      e.put("limit", limit);
-      e.put("reason", refusal);
-      AuditLog.emit(e);
+      AuditLog.emit(AuditLog.refusal("connection.refused", session, limit, refusal));
       throw new RuntimeSshException(refusal);
     }
     session.setAttribute(GRACE, GRACE_TIMER.schedule(() -> {
       if (session.getAttribute(PENDING) != null && session.isOpen()) {
-        ObjectNode e = AuditLog.event("session.refused", session);
-        e.put("limit", "loginGraceTime");
-        e.put("reason", "not authenticated within the login grace time (" + grace.toSeconds() + " s)");
-        AuditLog.emit(e);
+        AuditLog.emit(AuditLog.refusal("session.refused", session, "loginGraceTime",
+            "not authenticated within the login grace time (" + grace.toSeconds() + " s)"));
         session.close(true);
       }
     }, grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
@@ -157,10 +151,7 @@ final class Admission implements SessionListener {
         : fromAddress > maxPerAddress ? "too many connections from this address (" + maxPerAddress + ")"
         : null;
     if (reason != null) {
-      ObjectNode e = AuditLog.event("session.refused", session);
-      e.put("limit", all > maxSessions ? "maxSessions" : "maxSessionsPerAddress");
-      e.put("reason", reason);
-      AuditLog.emit(e);
+      AuditLog.emit(AuditLog.refusal("session.refused", session, all > maxSessions ? "maxSessions" : "maxSessionsPerAddress", reason));
       // Not from here: MINA signals this while it holds the session's encoder with its
       // SSH_MSG_USERAUTH_SUCCESS encoded and not yet written, and a message sent now would go out
       // first, out of sequence. Once that lock is free the success has been written.
@@ -183,10 +174,7 @@ final class Admission implements SessionListener {
   @Override
   public void sessionException(Session session, Throwable t) {
     if (session.getAttribute(PENDING) != null && session.isOpen()) {
-      ObjectNode e = AuditLog.event("connection.closed", session);
-      e.put("limit", "malformedInput");
-      e.put("reason", "malformed input before authentication: " + t.getMessage());
-      AuditLog.emit(e);
+      AuditLog.emit(AuditLog.refusal("connection.closed", session, "malformedInput", "malformed input before authentication: " + t.getMessage()));
       session.close(true);
     }
   }
@@ -201,6 +189,10 @@ final class Admission implements SessionListener {
     if (ip != null) {
       admittedByAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
+  }
+
+  private String perAddressRefusal() {
+    return "too many unauthenticated connections from this address (" + perAddress + ")";
   }
 
   private int count(Session session, InetAddress ip) {
@@ -221,12 +213,8 @@ final class Admission implements SessionListener {
       return;
     }
     if (count(session, ip) > perAddress) {
-      String refusal = "too many unauthenticated connections from this address (" + perAddress + ")";
-      ObjectNode e = AuditLog.event("connection.refused", session);
-      e.put("limit", "maxStartupsPerAddress");
-      e.put("reason", refusal);
-      AuditLog.emit(e);
-      throw new RuntimeSshException(refusal);
+      AuditLog.emit(AuditLog.refusal("connection.refused", session, "maxStartupsPerAddress", perAddressRefusal()));
+      throw new RuntimeSshException(perAddressRefusal());
     }
   }
 

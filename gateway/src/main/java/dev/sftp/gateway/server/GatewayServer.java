@@ -229,10 +229,8 @@ public class GatewayServer implements AutoCloseable {
       @Override
       public String resolveErrorMessage(org.apache.sshd.sftp.server.SftpSubsystemEnvironment env, int id, Throwable e, int subStatus, int cmd, Object... args) {
         if (e instanceof ConfinedFileSystemAccessor.Refusal r) {
-          ObjectNode ev = AuditLog.event("request.refused", env instanceof org.apache.sshd.sftp.server.SftpSubsystem s ? s.getServerSession() : null);
-          ev.put("limit", r.limit());
-          ev.put("reason", r.getMessage());
-          AuditLog.emit(ev);
+          AuditLog.emit(AuditLog.refusal("request.refused", env instanceof org.apache.sshd.sftp.server.SftpSubsystem s ? s.getServerSession() : null,
+              r.limit(), r.getMessage()));
           return e.getMessage();
         }
         return org.apache.sshd.sftp.server.SftpErrorStatusDataHandler.super.resolveErrorMessage(env, id, e, subStatus, cmd, args);
@@ -262,10 +260,8 @@ public class GatewayServer implements AutoCloseable {
       @Override
       public boolean handleSessionsCountDisconnectReason(Session session, org.apache.sshd.common.Service service, String username,
           int currentSessionCount, int maxSessionCount) {
-        ObjectNode e = AuditLog.event("session.refused", session);
+        ObjectNode e = AuditLog.refusal("session.refused", session, "maxSessionsPerUser", "too many connections of this user (" + maxSessionCount + ")");
         e.put("user", username);
-        e.put("limit", "maxSessionsPerUser");
-        e.put("reason", "too many connections of this user (" + maxSessionCount + ")");
         AuditLog.emit(e);
         return false; // MINA disconnects
       }
@@ -326,10 +322,7 @@ public class GatewayServer implements AutoCloseable {
     for (AbstractSession s : sshd.getActiveSessions()) {
       String u = s.getUsername();
       if (u != null && s.isAuthenticated() && users.contains(u)) {
-        ObjectNode e = AuditLog.event("session.terminated", s);
-        e.put("limit", "userChanged");
-        e.put("reason", registry.get(u) == null ? "user removed or invalid" : "user changed");
-        AuditLog.emit(e);
+        AuditLog.emit(AuditLog.refusal("session.terminated", s, "userChanged", registry.get(u) == null ? "user removed or invalid" : "user changed"));
         s.close(true);
       }
     }
@@ -429,11 +422,8 @@ public class GatewayServer implements AutoCloseable {
       for (AbstractSession s : open) {
         if (s.isOpen() && !s.isClosing() && (late || !GatewaySftpSubsystem.transferring(s))) {
           LOG.info("draining: closing " + (late ? "busy" : "idle") + " connection " + s);
-          ObjectNode e = AuditLog.event("session.terminated", s);
-          e.put("limit", "shutdown");
-          e.put("reason", late ? "the gateway is stopping: transfer cut after the shutdown grace time (" + grace.toSeconds() + " s)"
-              : "the gateway is stopping");
-          AuditLog.emit(e);
+          AuditLog.emit(AuditLog.refusal("session.terminated", s, "shutdown",
+              late ? "the gateway is stopping: transfer cut after the shutdown grace time (" + grace.toSeconds() + " s)" : "the gateway is stopping"));
           s.close(false);
         }
       }

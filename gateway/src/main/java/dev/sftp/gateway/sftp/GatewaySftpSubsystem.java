@@ -204,8 +204,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
       for (Buffer b : rest) {
         cost += PendingRequests.cost(b.array().length);
       }
-      charged.addAndGet(cost);
-      limits.pending().charge(share, cost);
+      charge(cost);
       queued.addAndGet(rest.size());
       requests.addAll(rest);
       schedule();
@@ -222,12 +221,26 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     long delta = now - rawCharged;
     rawCharged = now;
     if (delta > 0) {
-      charged.addAndGet(delta);
-      limits.pending().charge(share, delta);
+      charge(delta);
     } else if (delta < 0) {
-      charged.addAndGet(delta);
-      limits.pending().release(share, -delta);
+      release(-delta);
     }
+  }
+
+  /** Charges this channel's connection (and the server) for bytes held. */
+  private void charge(long bytes) {
+    charged.addAndGet(bytes);
+    limits.pending().charge(share, bytes);
+  }
+
+  private void release(long bytes) {
+    charged.addAndGet(-bytes);
+    limits.pending().release(share, bytes);
+  }
+
+  /** Audits the end of this channel by a limit (or a failure). */
+  private void auditClosed(String limit, String reason) {
+    dev.sftp.gateway.audit.AuditLog.emit(dev.sftp.gateway.audit.AuditLog.refusal("channel.closed", getServerSession(), limit, reason));
   }
 
   /** Ends this channel after a message of an impossible length; audited. */
@@ -237,10 +250,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     chargeRaw();
     String reason = "SFTP message length " + Integer.toUnsignedString(msgLen) + " outside " + MIN_MESSAGE + ".." + limits.maxPacket();
     log.warn("data({}) {}: closing the channel", getServerSession(), reason);
-    com.fasterxml.jackson.databind.node.ObjectNode e = dev.sftp.gateway.audit.AuditLog.event("channel.closed", getServerSession());
-    e.put("limit", "maxSftpPacketBytes");
-    e.put("reason", reason);
-    dev.sftp.gateway.audit.AuditLog.emit(e);
+    auditClosed("maxSftpPacketBytes", reason);
     requests.add(new Exit(BAD_MESSAGE_EXIT));
     schedule();
   }
@@ -296,8 +306,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
         try {
           process(b);
         } finally {
-          charged.addAndGet(-cost);
-          limits.pending().release(share, cost);
+          release(cost);
         }
         window.release(len);
       }
@@ -305,10 +314,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
       exit = -1;
       if (!closed.get()) {
         log.warn("run({}) {} in SFTP subsystem, closing the channel: {}", getServerSession(), t.getClass().getSimpleName(), t.getMessage());
-        com.fasterxml.jackson.databind.node.ObjectNode e = dev.sftp.gateway.audit.AuditLog.event("channel.closed", getServerSession());
-        e.put("limit", String.valueOf(t.getMessage()).startsWith("Too many requests pending") ? "maxPendingRequestBytes" : "error");
-        e.put("reason", String.valueOf(t.getMessage()));
-        dev.sftp.gateway.audit.AuditLog.emit(e);
+        auditClosed(t instanceof SftpOut.Stalled ? "maxPendingRequestBytes" : "error", String.valueOf(t.getMessage()));
       }
     } finally {
       if (exit != null) {

@@ -104,10 +104,6 @@ public final class PendingRequests {
       this.io = io;
     }
 
-    long held() {
-      return held.get();
-    }
-
     /**
      * Whether reading from this connection has been stopped for longer than {@link #STALL_NANOS}:
      * a channel waiting then for the client to take its replies would wait for ever, since the

@@ -117,8 +117,7 @@ final class SftpOut extends BufferedIoOutputStream {
             throw failWith(new SshChannelBufferedOutputException(channelId, "Channel closed after " + writtenBytesCount + " bytes"));
           }
           if (stalled.getAsBoolean()) {
-            throw failWith(new SshChannelBufferedOutputException(channelId,
-                "Too many requests pending while their replies are not read (after " + writtenBytesCount + " bytes)"));
+            throw failWith(new Stalled(channelId, writtenBytesCount.get()));
           }
           try {
             space.wait(1_000); // the channel's end is checked at least this often
@@ -133,6 +132,15 @@ final class SftpOut extends BufferedIoOutputStream {
       }
     }
     reserve(required);
+  }
+
+  /** The end of a channel whose connection stopped being read while its client took no replies. */
+  static final class Stalled extends SshChannelBufferedOutputException {
+    private static final long serialVersionUID = 1L;
+
+    Stalled(long channelId, long written) {
+      super(channelId, "Too many requests pending while their replies are not read (after " + written + " bytes)");
+    }
   }
 
   private IOException failWith(SshChannelBufferedOutputException e) {

@@ -243,7 +243,7 @@ class SessionLimitsIT {
       System.out.println("SessionLimitsIT: most pending " + most.get() + "; " + r.out().replace('\n', ' '));
       assertThat(most.get()).as("the share was reached").isGreaterThan(share / 2).isLessThan(share + (1 << 20));
       assertThat(r.out()).contains("sent 20000").contains("closed True").contains("new channel 1");
-      assertThat(audit).anyMatch(l -> l.contains("\"channel.closed\"") && l.contains("Too many requests pending while their replies are not read"));
+      assertThat(audit).anyMatch(l -> l.contains("\"channel.closed\"") && l.contains("\"limit\":\"maxPendingRequestBytes\"") && l.contains("Too many requests pending while their replies are not read"));
       assertThat(gw.server().pendingRequests().total()).isZero();
     }
   }
