@@ -209,15 +209,11 @@ class SftpUserReconcilerIT {
     });
     String rotated = renderedUser(ns, "files", "bob").passwordHash();
     // Unchanged since: the same hash is kept (no churn).
-    // The operator writes status concurrently: retry the edit on a 409 conflict.
-    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
-      client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
-        gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
-        gw.getSpec().server.banner = "poke";
-        gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
-        return gw;
-      });
-      return true;
+    editGateway(ns, "files", gw -> {
+      gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+      gw.getSpec().server.banner = "poke";
+      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+      return gw;
     });
     await().atMost(Duration.ofSeconds(30)).until(() -> "poke".equals(rendered(ns, "files").server().banner()));
     assertThat(renderedUser(ns, "files", "bob").passwordHash()).isEqualTo(rotated);
@@ -271,15 +267,11 @@ class SftpUserReconcilerIT {
     guest.getSpec().gateway.namespace = ns;
     client.resources(SftpUser.class).inNamespace("u-other").resource(guest).create();
     awaitReason("u-other", "guest", "NamespaceNotAllowed");
-    // The operator writes status concurrently: retry the edit on a 409 conflict.
-    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
-      client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(gw -> {
-        gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
-        gw.getSpec().users.allowedNamespaces = List.of("u-other");
-        gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
-        return gw;
-      });
-      return true;
+    editGateway(ns, "files", gw -> {
+      gw.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
+      gw.getSpec().users.allowedNamespaces = List.of("u-other");
+      gw.getMetadata().setGeneration(gw.getMetadata().getGeneration() + 1);
+      return gw;
     });
     awaitReason("u-other", "guest", "Attached");
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(renderedUser(ns, "files", "guest")).isNotNull());
@@ -387,12 +379,20 @@ class SftpUserReconcilerIT {
     awaitReady(ns, "alice", "True", "Served", "all 2 ready pods");
   }
 
+  /** Edits a gateway, again on a 409 conflict: the operator writes its status concurrently. */
+  void editGateway(String ns, String name, java.util.function.UnaryOperator<SftpGateway> change) {
+    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+      client.resources(SftpGateway.class).inNamespace(ns).withName(name).edit(change);
+      return true;
+    });
+  }
+
   /** A tenant's manifest cannot give it a home outside its namespace's area; the gateway's grant can, to its own namespace. */
   @Test
   void aTenantsHomeStaysInsideItsNamespaceAndOnlyTheGatewaysGrantWidensIt() throws Exception {
     String ns = "u-homes";
     SftpGateway gw = gateway(ns, "files");
-    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
+    editGateway(ns, "files", g -> {
       g.getSpec().users = new SftpGatewaySpec.UserPolicySpec();
       g.getSpec().users.allowedNamespaces = List.of("u-tenant");
       return g;
@@ -416,7 +416,7 @@ class SftpUserReconcilerIT {
     assertThat(renderedUser(ns, "files", "eve").home()).isEqualTo("u-tenant/" + ns + "/admin");
     assertThat(renderedUser(ns, "files", "mallory")).isNull();
 
-    client.resources(SftpGateway.class).inNamespace(ns).withName("files").edit(g -> {
+    editGateway(ns, "files", g -> {
       g.getSpec().users.adminHomes = true;
       return g;
     });
