@@ -20,49 +20,19 @@ public final class ContractValidator {
   public static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9._-]{0,63}");
 
   private static final Set<String> TOP_FIELDS = Set.of("apiVersion", "kind", "server", "users");
-  private static final Set<String> SERVER_FIELDS =
-      Set.of(
-          "listenAddress",
-          "port",
-          "hostKeys",
-          "dataRoot",
-          "banner",
-          "idleTimeoutSeconds",
-          "maxSessions",
-          "maxSessionsPerUser",
-          "algorithmProfile",
-          "setstatMode",
-          "umask",
-          "fsyncOnClose",
-          "maxAuthTries",
-          "defender",
-          "loginGraceTimeSeconds",
-          "maxStartups",
-          "maxStartupsPerAddress",
-          "maxChannelsPerSession",
-          "maxOpenHandlesPerChannel",
-          "maxSessionsPerAddress",
-          "maxSftpPacketBytes",
-          "maxPendingRequestBytes",
-          "shutdownGraceSeconds",
-          "proxyProtocol");
-  private static final Set<String> PROXY_FIELDS = Set.of("mode", "trustedCidrs");
-  private static final Set<String> DEFENDER_FIELDS = Set.of("enabled", "maxFailures", "windowSeconds", "banSeconds", "allowCidrs");
-  private static final Set<String> USER_FIELDS =
-      Set.of(
-          "name",
-          "passwordHash",
-          "authorizedKeys",
-          "home",
-          "disabled",
-          "expiresAt",
-          "allowedSourceCidrs",
-          "readOnly",
-          "permissions",
-          "pathRules");
+  // The fields a document may carry are the records' components: one list, kept by the compiler.
+  private static final Set<String> SERVER_FIELDS = fields(ServerSettings.class);
+  private static final Set<String> PROXY_FIELDS = fields(ProxyProtocolSettings.class);
+  private static final Set<String> DEFENDER_FIELDS = fields(DefenderSettings.class);
+  private static final Set<String> USER_FIELDS = fields(UserEntry.class);
   private static final Pattern UMASK = Pattern.compile("0?[0-7]{3}");
 
   private ContractValidator() {}
+
+  private static Set<String> fields(Class<? extends Record> type) {
+    return java.util.Arrays.stream(type.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
+  }
 
   /**
    * Checks the envelope of a document ({@code apiVersion}, {@code kind}, fields, server settings,
@@ -133,6 +103,7 @@ public final class ContractValidator {
     intRange(s, "maxSessionsPerUser", path, 1, Integer.MAX_VALUE, errors);
     enumValue(s, "algorithmProfile", path, errors, AlgorithmProfile::fromWire);
     enumValue(s, "setstatMode", path, errors, SetstatMode::fromWire);
+    enumValue(s, "uploadMode", path, errors, UploadMode::fromWire);
     String umask = text(s, "umask", path, errors);
     if (umask != null && !UMASK.matcher(umask).matches()) {
       errors.add(new ValidationError(path + ".umask", Reason.INVALID_SERVER_SETTING, "expected an octal mask such as '0022'"));

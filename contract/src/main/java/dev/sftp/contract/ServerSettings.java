@@ -46,6 +46,8 @@ import java.util.List;
  *     pod's termination grace period 5 s above it)
  * @param proxyProtocol the client's address from a load balancer's PROXY header ({@link
  *     ProxyProtocolSettings}), off by default
+ * @param uploadMode how uploads reach their names ({@link UploadMode}), default {@link
+ *     UploadMode#RESUME}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -72,7 +74,8 @@ public record ServerSettings(
     Integer maxSftpPacketBytes,
     Integer maxPendingRequestBytes,
     Integer shutdownGraceSeconds,
-    ProxyProtocolSettings proxyProtocol) {
+    ProxyProtocolSettings proxyProtocol,
+    UploadMode uploadMode) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -189,5 +192,203 @@ public record ServerSettings(
   /** The umask as a number ({@code 0022} gives 18). */
   public int umaskOrDefault() {
     return umask == null ? 0022 : Integer.parseInt(umask, 8);
+  }
+
+  public UploadMode uploadModeOrDefault() {
+    return uploadMode == null ? UploadMode.RESUME : uploadMode;
+  }
+
+  /** Settings with every field unset (all defaults), to change with {@link Builder}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.listenAddress = listenAddress;
+    b.port = port;
+    b.hostKeys = hostKeys;
+    b.dataRoot = dataRoot;
+    b.banner = banner;
+    b.idleTimeoutSeconds = idleTimeoutSeconds;
+    b.maxSessions = maxSessions;
+    b.maxSessionsPerUser = maxSessionsPerUser;
+    b.algorithmProfile = algorithmProfile;
+    b.setstatMode = setstatMode;
+    b.umask = umask;
+    b.fsyncOnClose = fsyncOnClose;
+    b.maxAuthTries = maxAuthTries;
+    b.defender = defender;
+    b.loginGraceTimeSeconds = loginGraceTimeSeconds;
+    b.maxStartups = maxStartups;
+    b.maxStartupsPerAddress = maxStartupsPerAddress;
+    b.maxChannelsPerSession = maxChannelsPerSession;
+    b.maxOpenHandlesPerChannel = maxOpenHandlesPerChannel;
+    b.maxSessionsPerAddress = maxSessionsPerAddress;
+    b.maxSftpPacketBytes = maxSftpPacketBytes;
+    b.maxPendingRequestBytes = maxPendingRequestBytes;
+    b.shutdownGraceSeconds = shutdownGraceSeconds;
+    b.proxyProtocol = proxyProtocol;
+    b.uploadMode = uploadMode;
+    return b;
+  }
+
+  /** Builds settings field by field (the record's constructor takes them all, in order). */
+  public static final class Builder {
+    private String listenAddress;
+    private Integer port;
+    private List<String> hostKeys;
+    private String dataRoot;
+    private String banner;
+    private Integer idleTimeoutSeconds;
+    private Integer maxSessions;
+    private Integer maxSessionsPerUser;
+    private AlgorithmProfile algorithmProfile;
+    private SetstatMode setstatMode;
+    private String umask;
+    private Boolean fsyncOnClose;
+    private Integer maxAuthTries;
+    private DefenderSettings defender;
+    private Integer loginGraceTimeSeconds;
+    private String maxStartups;
+    private Integer maxStartupsPerAddress;
+    private Integer maxChannelsPerSession;
+    private Integer maxOpenHandlesPerChannel;
+    private Integer maxSessionsPerAddress;
+    private Integer maxSftpPacketBytes;
+    private Integer maxPendingRequestBytes;
+    private Integer shutdownGraceSeconds;
+    private ProxyProtocolSettings proxyProtocol;
+    private UploadMode uploadMode;
+
+    public Builder listenAddress(String value) {
+      this.listenAddress = value;
+      return this;
+    }
+
+    public Builder port(Integer value) {
+      this.port = value;
+      return this;
+    }
+
+    public Builder hostKeys(List<String> value) {
+      this.hostKeys = value;
+      return this;
+    }
+
+    public Builder dataRoot(String value) {
+      this.dataRoot = value;
+      return this;
+    }
+
+    public Builder banner(String value) {
+      this.banner = value;
+      return this;
+    }
+
+    public Builder idleTimeoutSeconds(Integer value) {
+      this.idleTimeoutSeconds = value;
+      return this;
+    }
+
+    public Builder maxSessions(Integer value) {
+      this.maxSessions = value;
+      return this;
+    }
+
+    public Builder maxSessionsPerUser(Integer value) {
+      this.maxSessionsPerUser = value;
+      return this;
+    }
+
+    public Builder algorithmProfile(AlgorithmProfile value) {
+      this.algorithmProfile = value;
+      return this;
+    }
+
+    public Builder setstatMode(SetstatMode value) {
+      this.setstatMode = value;
+      return this;
+    }
+
+    public Builder umask(String value) {
+      this.umask = value;
+      return this;
+    }
+
+    public Builder fsyncOnClose(Boolean value) {
+      this.fsyncOnClose = value;
+      return this;
+    }
+
+    public Builder maxAuthTries(Integer value) {
+      this.maxAuthTries = value;
+      return this;
+    }
+
+    public Builder defender(DefenderSettings value) {
+      this.defender = value;
+      return this;
+    }
+
+    public Builder loginGraceTimeSeconds(Integer value) {
+      this.loginGraceTimeSeconds = value;
+      return this;
+    }
+
+    public Builder maxStartups(String value) {
+      this.maxStartups = value;
+      return this;
+    }
+
+    public Builder maxStartupsPerAddress(Integer value) {
+      this.maxStartupsPerAddress = value;
+      return this;
+    }
+
+    public Builder maxChannelsPerSession(Integer value) {
+      this.maxChannelsPerSession = value;
+      return this;
+    }
+
+    public Builder maxOpenHandlesPerChannel(Integer value) {
+      this.maxOpenHandlesPerChannel = value;
+      return this;
+    }
+
+    public Builder maxSessionsPerAddress(Integer value) {
+      this.maxSessionsPerAddress = value;
+      return this;
+    }
+
+    public Builder maxSftpPacketBytes(Integer value) {
+      this.maxSftpPacketBytes = value;
+      return this;
+    }
+
+    public Builder maxPendingRequestBytes(Integer value) {
+      this.maxPendingRequestBytes = value;
+      return this;
+    }
+
+    public Builder shutdownGraceSeconds(Integer value) {
+      this.shutdownGraceSeconds = value;
+      return this;
+    }
+
+    public Builder proxyProtocol(ProxyProtocolSettings value) {
+      this.proxyProtocol = value;
+      return this;
+    }
+
+    public Builder uploadMode(UploadMode value) {
+      this.uploadMode = value;
+      return this;
+    }
+
+    public ServerSettings build() {
+      return new ServerSettings(listenAddress, port, hostKeys, dataRoot, banner, idleTimeoutSeconds, maxSessions, maxSessionsPerUser, algorithmProfile, setstatMode, umask, fsyncOnClose, maxAuthTries, defender, loginGraceTimeSeconds, maxStartups, maxStartupsPerAddress, maxChannelsPerSession, maxOpenHandlesPerChannel, maxSessionsPerAddress, maxSftpPacketBytes, maxPendingRequestBytes, shutdownGraceSeconds, proxyProtocol, uploadMode);
+    }
   }
 }

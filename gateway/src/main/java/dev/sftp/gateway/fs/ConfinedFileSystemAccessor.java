@@ -32,6 +32,8 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import dev.sftp.contract.UploadMode;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.file.root.RootedFileSystem;
 import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.sftp.server.DirectoryHandle;
@@ -52,15 +54,18 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final Beneath beneath;
   private final int maxHandles;
   private final Descriptors descriptors;
+  private final UploadMode uploadMode;
 
   /**
    * @param beneath the kernel's check of every path used (or user space only, where it cannot)
    * @param maxHandles files and directories one SFTP channel may hold open
    * @param descriptors the process's budget of file descriptors
+   * @param uploadMode whether uploads are written in place or published whole on close
    */
   public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath, int maxHandles,
-      Descriptors descriptors) {
+      Descriptors descriptors, UploadMode uploadMode) {
     this.descriptors = descriptors;
+    this.uploadMode = uploadMode;
     this.registry = registry;
     this.setstatMode = setstatMode;
     this.umask = umask;
@@ -118,6 +123,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       throws IOException, InvalidPathException {
     if (remotePath.length() > MAX_PATH_BYTES || remotePath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
       throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE, "pathMax", "Path too long: at most " + MAX_PATH_BYTES + " bytes");
+    }
+    if (remotePath.contains(UPLOAD_PREFIX)) {
+      refuseReserved(remotePath);
     }
     Path p = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
     Entry e = confineEntry(p);
@@ -208,6 +216,21 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     if (physical.kind() == Kind.DIRECTORY) {
       throw new FileAlreadyExistsException(virtual(file), null, "is a directory");
     }
+    if (fileHandle == null) {
+      // MINA's own open to change a size (SETSTAT, FSETSTAT): of this channel's upload in
+      // progress to that name if there is one (lftp sets the size before it closes the file).
+      RequestMemory m = RequestMemory.of(subsystem);
+      Path upload = m == null ? null : m.uploadOf(file);
+      if (upload != null) {
+        Set<OpenOption> open = new HashSet<>(options);
+        open.add(LinkOption.NOFOLLOW_LINKS);
+        try (Beneath.At at = beneath.at(upload)) {
+          return FileChannel.open(at.path(), open);
+        }
+      }
+    } else if (writes && uploadMode == UploadMode.ATOMIC) {
+      return openUpload(subsystem, fileHandle, file, physical, options, attrs);
+    }
     FileAttribute<?>[] createAttrs = new FileAttribute<?>[0];
     if (physical.kind() == Kind.MISSING) {
       createAttrs = new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(masked(requestedMode(attrs, 0666)))};
@@ -223,13 +246,184 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     }
   }
 
+  // ---- atomic uploads ----
+
+  /**
+   * The names of uploads in progress in {@link UploadMode#ATOMIC} mode start with this; clients
+   * can neither see nor use such names.
+   */
+  public static final String UPLOAD_PREFIX = ".sftp-upload-";
+
+  /** A temporary not written for this long was left by a process that died; a listing removes it. */
+  static final java.time.Duration STALE_UPLOAD = java.time.Duration.ofHours(24);
+
+  private static final AttributeKey<Upload> UPLOAD = new AttributeKey<>();
+  /** Set on an upload's handle when a write failed or its channel ended with it open. */
+  private static final AttributeKey<String> UNPUBLISHABLE = new AttributeKey<>();
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /** An upload in atomic mode: its temporary, and the name it gets when closed successfully. */
+  private record Upload(Path temp, Path target, boolean exclusive) {}
+
+  private static void refuseReserved(String remotePath) throws Refusal {
+    for (String name : remotePath.split("/")) {
+      if (name.startsWith(UPLOAD_PREFIX)) {
+        throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_PERMISSION_DENIED, "reservedName",
+            "Names starting with " + UPLOAD_PREFIX + " are reserved for uploads in progress");
+      }
+    }
+  }
+
+  /**
+   * Opens an upload in atomic mode: a new temporary beside the target, which {@link #closeFile}
+   * renames to the target when the client closes it after every write succeeded. Only opens that
+   * write a whole new content qualify: a new file, or an existing one truncated; the temporary
+   * takes an existing file's mode.
+   */
+  private SeekableByteChannel openUpload(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, Entry physical,
+      Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+    boolean exists = physical.kind() != Kind.MISSING;
+    boolean exclusive = options.contains(StandardOpenOption.CREATE_NEW);
+    if (exists && exclusive) {
+      throw new FileAlreadyExistsException(virtual(file));
+    }
+    if (exists && !options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+      throw new Refusal(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_OP_UNSUPPORTED, "uploadMode",
+          "This server publishes uploads whole (upload mode Atomic): resuming, appending or writing into an existing file is not possible; upload the whole file");
+    }
+    if (!exists && !exclusive && !options.contains(StandardOpenOption.CREATE)) {
+      throw new java.nio.file.NoSuchFileException(virtual(file));
+    }
+    Set<PosixFilePermission> mode;
+    if (exists) {
+      try (Beneath.At at = beneath.at(physical.path())) {
+        mode = Files.getPosixFilePermissions(at.path(), LinkOption.NOFOLLOW_LINKS);
+      }
+    } else {
+      mode = masked(requestedMode(attrs, 0666));
+    }
+    byte[] random = new byte[8];
+    RANDOM.nextBytes(random);
+    Path temp = physical.path().resolveSibling(UPLOAD_PREFIX + java.util.HexFormat.of().formatHex(random));
+    Set<OpenOption> open = new HashSet<>(List.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
+    if (options.contains(StandardOpenOption.READ)) {
+      open.add(StandardOpenOption.READ);
+    }
+    FileChannel channel;
+    try (Beneath.At at = beneath.at(temp)) {
+      channel = FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode));
+    }
+    fileHandle.setAttribute(UPLOAD, new Upload(temp, physical.path(), exclusive));
+    RequestMemory m = RequestMemory.of(subsystem);
+    if (m != null) {
+      m.uploading(file, temp);
+    }
+    return channel;
+  }
+
+  /**
+   * Ends a file: an upload in atomic mode is flushed (fdatasync, so that the name never leads to
+   * a file whose data a crash lost) and renamed to its target if it may be published, else
+   * removed; anything else ends as MINA ends it.
+   */
+  @Override
+  public void closeFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
+      java.nio.channels.Channel channel, Set<? extends OpenOption> options) throws IOException {
+    Upload upload = fileHandle == null ? null : fileHandle.getAttribute(UPLOAD);
+    if (upload == null) {
+      SftpFileSystemAccessor.super.closeFile(subsystem, fileHandle, file, handle, channel, options);
+      return;
+    }
+    RequestMemory m = RequestMemory.of(subsystem);
+    if (m != null) {
+      m.uploaded(file, upload.temp());
+    }
+    String unpublishable = fileHandle.getAttribute(UNPUBLISHABLE);
+    try {
+      if (unpublishable == null && channel instanceof FileChannel fc && fc.isOpen()) {
+        fc.force(false);
+      }
+    } catch (IOException e) {
+      unpublishable = "flushing failed: " + e.getMessage();
+      throw e;
+    } finally {
+      if (channel != null) {
+        channel.close();
+      }
+      if (unpublishable != null) {
+        discard(upload);
+      }
+    }
+    if (unpublishable != null) {
+      throw new IOException("the upload was not published: " + unpublishable);
+    }
+    try (Beneath.At at = beneath.at(upload.temp())) {
+      Path target = at.path().resolveSibling(upload.target().getFileName().toString());
+      if (upload.exclusive() && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        throw new FileAlreadyExistsException(virtual(file));
+      }
+      Files.move(at.path(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      discard(upload);
+      throw e;
+    }
+  }
+
+  private void discard(Upload upload) {
+    try (Beneath.At at = beneath.at(upload.temp())) {
+      Files.deleteIfExists(at.path());
+    } catch (IOException e) {
+      java.util.logging.Logger.getLogger(ConfinedFileSystemAccessor.class.getName())
+          .warning("could not remove an unpublished upload's temporary " + upload.temp() + ": " + e);
+    }
+  }
+
+  /**
+   * Marks uploads that must not be published: a write failed (no space left, a quota, an I/O
+   * error), or the channel ended with the file still open (a dropped connection, a shutdown).
+   * MINA announces both to listeners before it closes the handle.
+   */
+  public org.apache.sshd.sftp.server.SftpEventListener uploadEnds() {
+    return new org.apache.sshd.sftp.server.SftpEventListener() {
+      @Override
+      public void written(ServerSession session, String remoteHandle, FileHandle localHandle, long offset, byte[] data,
+          int dataOffset, int dataLen, Throwable thrown) {
+        if (thrown != null && localHandle.getAttribute(UPLOAD) != null) {
+          localHandle.computeAttributeIfAbsent(UNPUBLISHABLE, k -> "a write failed (" + thrown.getClass().getSimpleName() + ")");
+        }
+      }
+
+      @Override
+      public void exiting(ServerSession session, org.apache.sshd.sftp.server.Handle localHandle) {
+        if (localHandle instanceof FileHandle fh && fh.getAttribute(UPLOAD) != null) {
+          fh.computeAttributeIfAbsent(UNPUBLISHABLE, k -> "the connection ended before the client closed the file");
+        }
+      }
+    };
+  }
+
+  /** Removes a temporary of an upload whose process died (not written for a day). */
+  private void sweepStale(Path physicalDir, String name) {
+    try (Beneath.At at = beneath.at(physicalDir.resolve(name))) {
+      java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(at.path(),
+          java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (a.isRegularFile() && a.lastModifiedTime().toInstant().isBefore(java.time.Instant.now().minus(STALE_UPLOAD))) {
+        Files.delete(at.path());
+        java.util.logging.Logger.getLogger(ConfinedFileSystemAccessor.class.getName())
+            .info("removed the temporary of an upload abandoned over a day ago: " + physicalDir.resolve(name));
+      }
+    } catch (IOException e) {
+      // gone already, or another replica's: left alone
+    }
+  }
+
   @Override
   public DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem, DirectoryHandle dirHandle, Path dir,
       String handle, LinkOption... linkOptions) throws IOException {
     require(subsystem, Permission.LIST, dir);
     checkHandles(subsystem);
     Path physical = confinedNow(subsystem, dir).path();
-    return new Utf8Names(beneath.list(physical), dir, virtual(dir));
+    return new Utf8Names(beneath.list(physical), dir, virtual(dir), name -> sweepStale(physical, name));
   }
 
   /**
@@ -245,16 +439,20 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     private final DirectoryStream<Path> names;
     private final Path dir;
     private final String where;
+    private final java.util.function.Consumer<String> uploads;
+    private final List<String> uploadsSeen = new ArrayList<>();
 
     /**
      * @param names the directory's entries (only their names are used)
      * @param dir the directory, a path of the home's file system
      * @param where the directory as the client names it, for the log
+     * @param uploads told, when the listing closes, the names of uploads in progress it hid
      */
-    Utf8Names(DirectoryStream<Path> names, Path dir, String where) {
+    Utf8Names(DirectoryStream<Path> names, Path dir, String where, java.util.function.Consumer<String> uploads) {
       this.names = names;
       this.dir = dir;
       this.where = where;
+      this.uploads = uploads;
     }
 
     @Override
@@ -268,6 +466,12 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
         public boolean hasNext() {
           while (next == null && all.hasNext()) {
             String name = all.next().getFileName().toString();
+            if (name.startsWith(UPLOAD_PREFIX)) {
+              if (uploadsSeen.size() < 100) {
+                uploadsSeen.add(name);
+              }
+              continue;
+            }
             Path p = dir.resolve(name);
             if (name.indexOf('\uFFFD') >= 0 && !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
               if (skipped++ == 0) {
@@ -295,6 +499,10 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     @Override
     public void close() throws IOException {
       names.close();
+      for (String name : uploadsSeen) {
+        uploads.accept(name);
+      }
+      uploadsSeen.clear();
     }
   }
 
@@ -466,7 +674,12 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
    * The physical path an attribute operation acts on: the end of the links when they are
    * followed, else the name itself (a link stays a link).
    */
-  private static Path physical(Path rooted, LinkOption... options) throws IOException {
+  private static Path physical(SftpSubsystemProxy subsystem, Path rooted, LinkOption... options) throws IOException {
+    RequestMemory m = RequestMemory.of(subsystem);
+    Path upload = m == null ? null : m.uploadOf(rooted);
+    if (upload != null) {
+      return upload; // this channel's own upload in progress (FSTAT, FSETSTAT name the target)
+    }
     for (LinkOption o : options) {
       if (o == LinkOption.NOFOLLOW_LINKS) {
         return confineParent(rooted);
@@ -478,7 +691,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   @Override
   public java.util.Map<String, ?> readFileAttributes(SftpSubsystemProxy subsystem, Path file, String view, LinkOption... options)
       throws IOException {
-    try (Beneath.At at = beneath.at(physical(file, options))) {
+    try (Beneath.At at = beneath.at(physical(subsystem, file, options))) {
       return Files.readAttributes(at.path(), view, LinkOption.NOFOLLOW_LINKS);
     }
   }
@@ -490,7 +703,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       return;
     }
     IoAction set = () -> {
-      try (Beneath.At at = beneath.at(physical(file, options))) {
+      try (Beneath.At at = beneath.at(physical(subsystem, file, options))) {
         Files.setAttribute(at.path(), view + ":" + attribute, value, LinkOption.NOFOLLOW_LINKS);
       }
     };
@@ -507,7 +720,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       LinkOption... options) throws IOException {
     RequestMemory m = RequestMemory.of(subsystem);
     IoAction set = () -> {
-      try (Beneath.At at = beneath.at(physical(path, options))) {
+      try (Beneath.At at = beneath.at(physical(subsystem, path, options))) {
         Files.getFileAttributeView(at.path(), java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
             .setPermissions(masked(toMode(perms)));
       }

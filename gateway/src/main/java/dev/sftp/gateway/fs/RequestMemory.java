@@ -8,7 +8,8 @@ import java.nio.file.Path;
  * request: the path an OPEN just confined, the directory a MKDIR just created. It belongs to the
  * SFTP channel, not to a thread, because a channel's requests may run on different threads (on
  * the I/O thread that read them, or on the channel's own; see {@code GatewaySftpSubsystem}) and
- * one thread runs requests of many sessions. Only one request of a channel runs at a time.
+ * one thread runs requests of many sessions. Only one request of a channel runs at a time. It
+ * also knows the channel's uploads in progress in atomic mode, for the whole of each upload.
  */
 public final class RequestMemory {
   /** An SFTP subsystem that keeps a memory for the accessor. */
@@ -22,6 +23,8 @@ public final class RequestMemory {
   private Path confinedRooted;
   private Entry confinedEntry;
   private Path justCreatedDir;
+  /** This channel's uploads in progress in atomic mode: target (rooted) to temporary (physical). */
+  private final java.util.Map<Path, Path> uploads = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The subsystem's memory, or null if it keeps none (the accessor then remembers nothing). */
   static RequestMemory of(Object subsystem) {
@@ -59,6 +62,19 @@ public final class RequestMemory {
     }
     justCreatedDir = null;
     return true;
+  }
+
+  void uploading(Path rooted, Path temp) {
+    uploads.put(rooted.toAbsolutePath().normalize(), temp);
+  }
+
+  void uploaded(Path rooted, Path temp) {
+    uploads.remove(rooted.toAbsolutePath().normalize(), temp);
+  }
+
+  /** The temporary of this channel's upload in progress to {@code rooted}, or null. */
+  Path uploadOf(Path rooted) {
+    return uploads.isEmpty() ? null : uploads.get(rooted.toAbsolutePath().normalize());
   }
 
   /** Paths of another file system never compare equal (nor throw ProviderMismatchException). */

@@ -222,8 +222,11 @@ public class GatewayServer implements AutoCloseable {
 
     sftp = new GatewaySftpSubsystem.Factory(settings.maxSftpPacketBytesOrDefault(),
         new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()), metrics);
-    sftp.setFileSystemAccessor(new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(), beneath,
-        settings.maxOpenHandlesPerChannelOrDefault(), descriptors));
+    ConfinedFileSystemAccessor accessor = new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(),
+        beneath, settings.maxOpenHandlesPerChannelOrDefault(), descriptors, settings.uploadModeOrDefault());
+    sftp.setFileSystemAccessor(accessor);
+    sftp.addSftpEventListener(accessor.uploadEnds());
+    LOG.info("upload mode " + settings.uploadModeOrDefault().wireName());
     // A limit's refusal tells the client which limit; everything else keeps MINA's generic text.
     sftp.setErrorStatusDataHandler(new org.apache.sshd.sftp.server.SftpErrorStatusDataHandler() {
       @Override

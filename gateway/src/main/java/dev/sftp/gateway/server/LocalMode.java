@@ -103,7 +103,8 @@ public final class LocalMode {
       Files.writeString(welcome, "Hello from the SFTP gateway. Upload, download, rename and delete here.\n");
     }
 
-    ServerSettings server = new ServerSettings("127.0.0.1", opts.port(), keyFiles, "../data", "SFTP gateway (local mode)", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    ServerSettings server = ServerSettings.builder().listenAddress("127.0.0.1").port(opts.port()).hostKeys(keyFiles).dataRoot("../data")
+        .banner("SFTP gateway (local mode)").build();
     UserEntry demo = UserEntry.of(USER, PasswordHashes.hashArgon2id(password), List.of(clientPub));
     Files.writeString(config.resolve(ConfigDirectory.MAIN_FILE), ContractJson.write(GatewayConfig.of(server, List.of(demo))));
 

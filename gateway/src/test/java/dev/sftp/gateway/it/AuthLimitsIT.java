@@ -32,7 +32,7 @@ class AuthLimitsIT {
 
   static ServerSettings settings(Integer maxAuthTries, DefenderSettings defender) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, maxAuthTries, defender, null, null, null, null, null, null, null, null, null, null);
+    return s.toBuilder().maxAuthTries(maxAuthTries).defender(defender).build();
   }
 
   /** Guesses on one connection until the server ends it; prints how many it got. */
@@ -181,8 +181,8 @@ class AuthLimitsIT {
 
   static ServerSettings startups(int graceSeconds, String maxStartups, int perAddress) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, null,
-        new DefenderSettings(false, null, null, null, null), graceSeconds, maxStartups, perAddress, null, null, null, null, null, null, null);
+    return s.toBuilder().defender(new DefenderSettings(false, null, null, null, null)).loginGraceTimeSeconds(graceSeconds)
+        .maxStartups(maxStartups).maxStartupsPerAddress(perAddress).build();
   }
 
   /** Opens idle connections from an address, reports how many got the server's identification, holds them, then how many the server closed. */
@@ -261,8 +261,7 @@ class AuthLimitsIT {
   @Test
   void aConnectionOpensAtMostItsChannelsAndAChannelItsHandles() throws Exception {
     ServerSettings s = TestGateway.settings(null);
-    ServerSettings limited = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null,
-        null, null, null, null, null, 3, 20, null, null, null, null, null);
+    ServerSettings limited = s.toBuilder().maxChannelsPerSession(3).maxOpenHandlesPerChannel(20).build();
     try (TestGateway gw = TestGateway.start(tmp.resolve("share"), limited, TestGateway.user("alice", "ed25519"))) {
       Files.createDirectories(gw.home("alice"));
       Proc.Result r = ok(Clients.paramiko(gw, Login.key("alice", "ed25519"), """

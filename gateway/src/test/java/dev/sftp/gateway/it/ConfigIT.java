@@ -123,7 +123,7 @@ class ConfigIT {
       assertThat(plain.server().fsyncOnClose()).as("OpenSSH's default: no fsync unless the client asks").isFalse();
     }
     ServerSettings s = TestGateway.settings(null);
-    ServerSettings synced = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, true, null, null, null, null, null, null, null, null, null, null, null, null);
+    ServerSettings synced = s.toBuilder().fsyncOnClose(true).build();
     try (TestGateway gw = TestGateway.start(tmp.resolve("synced"), synced, TestGateway.user("u", "ed25519"))) {
       assertThat(gw.server().fsyncOnClose()).isTrue();
       Path src = tmp.resolve("f.bin");
@@ -164,7 +164,7 @@ class ConfigIT {
     Keys.generate("ed25519", data.resolve("ssh_host_ed25519_key"));
     Keys.generate("rsa-pem", data.resolve("ssh_host_rsa_key"));
     GatewayConfig doc = GatewayConfig.of(
-        new ServerSettings(null, null, List.of("ssh_host_ed25519_key", "ssh_host_rsa_key"), tmp.resolve("data").toString(), null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null),
+        ServerSettings.builder().hostKeys(List.of("ssh_host_ed25519_key", "ssh_host_rsa_key")).dataRoot(tmp.resolve("data").toString()).build(),
         List.of(keyUser("k8s", Keys.publicLine("ed25519"))));
     Files.writeString(data.resolve("gateway.json"), ContractJson.write(doc));
     Files.createSymbolicLink(config.resolve("..data"), data.getFileName());

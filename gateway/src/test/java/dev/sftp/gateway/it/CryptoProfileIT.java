@@ -43,8 +43,7 @@ class CryptoProfileIT {
     }
     // Compatible offers what Modern leaves out, for old clients.
     ServerSettings s = TestGateway.settings(null);
-    ServerSettings compatible = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null,
-        AlgorithmProfile.COMPATIBLE, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    ServerSettings compatible = s.toBuilder().algorithmProfile(AlgorithmProfile.COMPATIBLE).build();
     try (TestGateway gw = TestGateway.start(tmp.resolve("compatible"), compatible, TestGateway.user("alice", "ed25519"))) {
       Proc.Result r = audit(gw);
       assertThat(r.out()).contains("(kex) ecdh-sha2-nistp256").contains("(key) ecdsa-sha2-nistp256").contains("(mac) hmac-sha1");

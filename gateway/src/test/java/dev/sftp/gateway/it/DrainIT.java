@@ -26,8 +26,7 @@ class DrainIT {
   @Test
   void aTransferPastTheGraceTimeIsCutAndItsFileKept() throws Exception {
     ServerSettings s = TestGateway.settings(null);
-    ServerSettings quick = new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, 1, null);
+    ServerSettings quick = s.toBuilder().shutdownGraceSeconds(1).build();
     Path src = tmp.resolve("src.bin");
     Files.write(src, new byte[32 << 20]);
     try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), quick, TestGateway.user("alice", "ed25519"))) {

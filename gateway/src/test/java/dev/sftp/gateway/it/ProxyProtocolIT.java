@@ -30,8 +30,7 @@ class ProxyProtocolIT {
 
   static ServerSettings settings(String mode, List<String> trusted, DefenderSettings defender) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, null, null, null, null, null, null,
-        defender, null, null, null, null, null, null, null, null, null, new ProxyProtocolSettings(mode, trusted));
+    return s.toBuilder().defender(defender).proxyProtocol(new ProxyProtocolSettings(mode, trusted)).build();
   }
 
   /** Python: login(header, user, password) -> 'ok' or the error; headers built by v1()/v2(). */

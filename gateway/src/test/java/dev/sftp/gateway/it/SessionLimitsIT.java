@@ -38,8 +38,8 @@ class SessionLimitsIT {
 
   static ServerSettings settings(Integer perUser, Integer perAddress, Integer maxPending) {
     ServerSettings s = TestGateway.settings(null);
-    return new ServerSettings(s.listenAddress(), s.port(), s.hostKeys(), s.dataRoot(), null, null, null, perUser, null, null, null, null, null,
-        new DefenderSettings(false, null, null, null, null), null, null, null, null, null, perAddress, null, maxPending, null, null);
+    return s.toBuilder().maxSessionsPerUser(perUser).defender(new DefenderSettings(false, null, null, null, null))
+        .maxSessionsPerAddress(perAddress).maxPendingRequestBytes(maxPending).build();
   }
 
   /** Python helpers for raw SFTP on a paramiko channel. */

@@ -52,7 +52,7 @@ public final class Clients {
     return o;
   }
 
-  static Map<String, String> env(Login login) {
+  public static Map<String, String> env(Login login) {
     Map<String, String> env = new HashMap<>();
     if (login.password() != null) {
       env.put("SSH_ASKPASS", askpass().toString());

@@ -47,7 +47,7 @@ public final class TestGateway implements AutoCloseable {
 
   /** Server settings with test host keys and the given setstat mode. */
   public static ServerSettings settings(SetstatMode setstat) {
-    return new ServerSettings(null, null, List.of("keys/ssh_host_ed25519_key", "keys/ssh_host_ecdsa_key"), "../data", null, null, null, null, null, setstat, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return ServerSettings.builder().hostKeys(List.of("keys/ssh_host_ed25519_key", "keys/ssh_host_ecdsa_key")).dataRoot("../data").setstatMode(setstat).build();
   }
 
   public static TestGateway start(Path root, UserEntry... users) {

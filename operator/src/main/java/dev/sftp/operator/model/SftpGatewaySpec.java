@@ -210,6 +210,10 @@ public class SftpGatewaySpec {
     @io.fabric8.generator.annotation.Max(3600)
     public Integer shutdownGraceSeconds;
 
+    @JsonPropertyDescription("Resume (default) or Atomic. Resume writes an upload in place under its name, as OpenSSH does: an interrupted upload leaves what arrived and the client can resume it. Atomic writes it to a hidden temporary in the same folder and renames it to its name only when the client closes it successfully, so programs that pick up files as soon as they appear never see a partial one; resuming, appending and changing files in place are then refused.")
+    @Pattern("^(Resume|Atomic)$")
+    public String uploadMode;
+
     @JsonPropertyDescription("The clients' own addresses from a load balancer's PROXY protocol header (v1 or v2), for the audit log, users' allowedSourceCidrs, the defender and the per-address limits. Off by default.")
     public ProxyProtocolSpec proxyProtocol;
   }

@@ -5,6 +5,7 @@ import dev.sftp.contract.ContractJson;
 import dev.sftp.contract.GatewayConfig;
 import dev.sftp.contract.ServerSettings;
 import dev.sftp.contract.SetstatMode;
+import dev.sftp.contract.UploadMode;
 import dev.sftp.contract.UserEntry;
 import dev.sftp.operator.model.SftpGateway;
 import dev.sftp.operator.model.SftpGatewaySpec;
@@ -108,7 +109,8 @@ public final class GatewayRender {
             s.defender.banSeconds, s.defender.allowCidrs),
         s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress, s.maxChannelsPerSession, s.maxOpenHandlesPerChannel,
         s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes, s.shutdownGraceSeconds,
-        s.proxyProtocol == null ? null : new dev.sftp.contract.ProxyProtocolSettings(s.proxyProtocol.mode, s.proxyProtocol.trustedCidrs));
+        s.proxyProtocol == null ? null : new dev.sftp.contract.ProxyProtocolSettings(s.proxyProtocol.mode, s.proxyProtocol.trustedCidrs),
+        s.uploadMode == null ? null : UploadMode.fromWire(s.uploadMode));
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */

@@ -150,6 +150,21 @@ class GatewayRenderTest {
   }
 
   @Test
+  void everyServerSettingOfTheSpecReachesTheContract() {
+    // The spec's server fields and the contract's are the same names: a field added to one and
+    // not mapped by serverSettings would be silently dropped.
+    java.util.Set<String> contract = java.util.Arrays.stream(ServerSettings.class.getRecordComponents())
+        .map(java.lang.reflect.RecordComponent::getName).collect(java.util.stream.Collectors.toSet());
+    for (java.lang.reflect.Field f : SftpGatewaySpec.ServerSpec.class.getFields()) {
+      assertThat(contract).as("contract field for spec.server." + f.getName()).contains(f.getName());
+    }
+    SftpGateway gw = gateway();
+    gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
+    gw.getSpec().server.uploadMode = "Atomic";
+    assertThat(GatewayRender.serverSettings(gw, List.of()).uploadModeOrDefault()).isEqualTo(dev.sftp.contract.UploadMode.ATOMIC);
+  }
+
+  @Test
   void configSecretHoldsTheContractTheGatewayReads() throws Exception {
     SftpGateway gw = gateway();
     ServerSettings s = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(KEYS));
