@@ -25,6 +25,7 @@ public final class ContractValidator {
   private static final Set<String> PROXY_FIELDS = fields(ProxyProtocolSettings.class);
   private static final Set<String> DEFENDER_FIELDS = fields(DefenderSettings.class);
   private static final Set<String> USER_FIELDS = fields(UserEntry.class);
+  private static final Set<String> LIMIT_FIELDS = fields(UserLimits.class);
   private static final Pattern UMASK = Pattern.compile("0?[0-7]{3}");
 
   private ContractValidator() {}
@@ -238,7 +239,27 @@ public final class ContractValidator {
         }
       }
     }
+    JsonNode limits = u.get("limits");
+    if (limits != null && !limits.isNull()) {
+      String lp = path + ".limits";
+      if (!limits.isObject()) {
+        errors.add(new ValidationError(lp, Reason.INVALID_LIMIT, "expected an object"));
+      } else {
+        unknownFields(limits, lp, LIMIT_FIELDS, errors);
+        longAtLeast(limits, "quotaBytes", lp, 0, errors);
+        longAtLeast(limits, "quotaFiles", lp, 0, errors);
+        longAtLeast(limits, "uploadBytesPerSecond", lp, UserLimits.MIN_BYTES_PER_SECOND, errors);
+        longAtLeast(limits, "downloadBytesPerSecond", lp, UserLimits.MIN_BYTES_PER_SECOND, errors);
+      }
+    }
     return errors;
+  }
+
+  private static void longAtLeast(JsonNode o, String field, String path, long min, List<ValidationError> errors) {
+    JsonNode n = o.get(field);
+    if (n != null && !n.isNull() && (!n.canConvertToLong() || !n.isIntegralNumber() || n.asLong() < min)) {
+      errors.add(new ValidationError(path + "." + field, Reason.INVALID_LIMIT, "expected a whole number of at least " + min));
+    }
   }
 
   /** Whether a path is relative, non-empty and never climbs with {@code ..}. */

@@ -20,6 +20,7 @@ import java.util.List;
  * @param readOnly when true only {@code list} and {@code read} remain, whatever else is granted
  * @param permissions what the user may do in the home; {@code null} means all permissions
  * @param pathRules per-path replacements of {@code permissions}
+ * @param limits quotas and bandwidth ({@link UserLimits}); {@code null} for none
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record UserEntry(
@@ -32,12 +33,13 @@ public record UserEntry(
     List<String> allowedSourceCidrs,
     boolean readOnly,
     List<Permission> permissions,
-    List<PathRule> pathRules) {
+    List<PathRule> pathRules,
+    UserLimits limits) {
 
   /** A user with a home named after them, all permissions and the given credentials. */
   public static UserEntry of(String name, String passwordHash, List<String> authorizedKeys) {
     return new UserEntry(
-        name, passwordHash, authorizedKeys, name, false, null, null, false, null, null);
+        name, passwordHash, authorizedKeys, name, false, null, null, false, null, null, null);
   }
 
   /** Whether a valid user may log in at a given time, whatever the credential. */
@@ -65,6 +67,11 @@ public record UserEntry(
 
   /** The same user, disabled. */
   public UserEntry withDisabled() {
-    return new UserEntry(name, passwordHash, authorizedKeys, home, true, expiresAt, allowedSourceCidrs, readOnly, permissions, pathRules);
+    return new UserEntry(name, passwordHash, authorizedKeys, home, true, expiresAt, allowedSourceCidrs, readOnly, permissions, pathRules, limits);
+  }
+
+  /** The same user with other limits. */
+  public UserEntry withLimits(UserLimits newLimits) {
+    return new UserEntry(name, passwordHash, authorizedKeys, home, disabled, expiresAt, allowedSourceCidrs, readOnly, permissions, pathRules, newLimits);
   }
 }

@@ -40,6 +40,8 @@ public record ValidationError(String path, Reason reason, String message) {
     INVALID_PERMISSION("InvalidPermission"),
     /** A path rule without an absolute path inside the home or without permissions. */
     INVALID_PATH_RULE("InvalidPathRule"),
+    /** A quota or bandwidth that is negative, not a whole number, or a bandwidth too low to serve. */
+    INVALID_LIMIT("InvalidLimit"),
     /** The same login name appears more than once in one gateway's lists. */
     DUPLICATE_USER("UsernameConflict");
 

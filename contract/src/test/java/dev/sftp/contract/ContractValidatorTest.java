@@ -21,7 +21,20 @@ class ContractValidatorTest {
   void aValidUserHasNoErrors() throws Exception {
     assertThat(userErrors("{'name':'alice','home':'tenants/a/alice','authorizedKeys':['" + ED25519 + "'],"
         + "'allowedSourceCidrs':['10.0.0.0/8','2001:db8::/32','192.0.2.7'],'expiresAt':'2030-01-01T00:00:00Z',"
-        + "'permissions':['list','read'],'pathRules':[{'path':'/in','permissions':['write']}],'readOnly':false}")).isEmpty();
+        + "'permissions':['list','read'],'pathRules':[{'path':'/in','permissions':['write']}],'readOnly':false,"
+        + "'limits':{'quotaBytes':1073741824,'quotaFiles':0,'uploadBytesPerSecond':8192}}")).isEmpty();
+  }
+
+  @Test
+  void limitsMustBeWholeNumbersAndBandwidthsServable() throws Exception {
+    assertThat(userErrors("{'name':'a','home':'a','authorizedKeys':['" + ED25519 + "'],"
+        + "'limits':{'quotaBytes':-1,'quotaFiles':1.5,'uploadBytesPerSecond':100,'downloadBytesPerSecond':'fast','speed':1}}"))
+        .containsExactlyInAnyOrder(
+            "$.users[0].limits.quotaBytes: expected a whole number of at least 0",
+            "$.users[0].limits.quotaFiles: expected a whole number of at least 0",
+            "$.users[0].limits.uploadBytesPerSecond: expected a whole number of at least 8192",
+            "$.users[0].limits.downloadBytesPerSecond: expected a whole number of at least 8192",
+            "$.users[0].limits.speed: unknown field");
   }
 
   @Test
@@ -73,7 +86,7 @@ class ContractValidatorTest {
   void writingIsDeterministicAndReadsBack() throws Exception {
     GatewayConfig c = GatewayConfig.of(new ServerSettings(null, 2222, List.of("k"), null, null, null, null, null, AlgorithmProfile.MODERN, SetstatMode.IGNORE_ERRORS, "0027", true, 4,
         new dev.sftp.contract.DefenderSettings(true, 5, 60, 120, List.of("10.0.0.0/8")), 20, "10:30:100", 5, 4, 100, 50, 65536, 1048576, 10, new dev.sftp.contract.ProxyProtocolSettings("Enforced", List.of("10.0.0.0/8")), UploadMode.ATOMIC),
-        List.of(new UserEntry("a", null, List.of(ED25519), "a", false, null, null, true, List.of(Permission.READ), List.of(new PathRule("/x", List.of())))));
+        List.of(new UserEntry("a", null, List.of(ED25519), "a", false, null, null, true, List.of(Permission.READ), List.of(new PathRule("/x", List.of())), null)));
     String once = ContractJson.write(c);
     assertThat(ContractJson.write(ContractJson.mapper().readValue(once, GatewayConfig.class))).isEqualTo(once);
     assertThat(once).contains("\"setstatMode\" : \"IgnoreErrors\"").contains("\"permissions\" : [ \"read\" ]")

@@ -55,15 +55,18 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private final int maxHandles;
   private final Descriptors descriptors;
   private final UploadMode uploadMode;
+  private final Quotas quotas;
 
   /**
    * @param beneath the kernel's check of every path used (or user space only, where it cannot)
    * @param maxHandles files and directories one SFTP channel may hold open
    * @param descriptors the process's budget of file descriptors
    * @param uploadMode whether uploads are written in place or published whole on close
+   * @param quotas the homes' usage, for users with a quota
    */
   public ConfinedFileSystemAccessor(UserRegistry registry, SetstatMode setstatMode, int umask, Beneath beneath, int maxHandles,
-      Descriptors descriptors, UploadMode uploadMode) {
+      Descriptors descriptors, UploadMode uploadMode, Quotas quotas) {
+    this.quotas = quotas;
     this.descriptors = descriptors;
     this.uploadMode = uploadMode;
     this.registry = registry;
@@ -196,6 +199,67 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     throw new AccessDeniedException(path, null, "permission '" + p.wireName() + "' denied");
   }
 
+  // ---- quotas ----
+
+  /** The home's usage when the user has a quota, else null (nothing is counted for them). */
+  private Quotas.Usage usage(SftpSubsystemProxy subsystem) throws IOException {
+    GatewayUser u = user(subsystem);
+    return u.limits().hasQuota() ? quotas.usage(u.home()) : null;
+  }
+
+  private Long quota(SftpSubsystemProxy subsystem, boolean bytes) {
+    GatewayUser u = registry.get(subsystem.getServerSession().getUsername());
+    if (u == null) {
+      return 0L;
+    }
+    return bytes ? u.limits().quotaBytes() : u.limits().quotaFiles();
+  }
+
+  /**
+   * The refusal of a write or create past the quota: SSH_FX_QUOTA_EXCEEDED for clients of SFTP 5
+   * and later, SSH_FX_FAILURE with the same message for the others (OpenSSH, most clients: version
+   * 3 has no such code).
+   */
+  private Refusal quotaExceeded(SftpSubsystemProxy subsystem, boolean bytes) {
+    int status = subsystem.getVersion() >= org.apache.sshd.sftp.common.SftpConstants.SFTP_V5
+        ? org.apache.sshd.sftp.common.SftpConstants.SSH_FX_QUOTA_EXCEEDED : org.apache.sshd.sftp.common.SftpConstants.SSH_FX_FAILURE;
+    Long q = quota(subsystem, bytes);
+    return new Refusal(status, bytes ? "quotaBytes" : "quotaFiles", bytes
+        ? "Quota exceeded: the home may hold " + q + " bytes; remove files to make room"
+        : "Quota exceeded: the home may hold " + q + " files; remove some to make room");
+  }
+
+  private void takeFile(SftpSubsystemProxy subsystem, Quotas.Usage usage) throws Refusal {
+    if (usage != null && !usage.takeFile(quota(subsystem, false))) {
+      throw quotaExceeded(subsystem, false);
+    }
+  }
+
+  /** A channel that takes its growth from the quota, when the user has one. */
+  private FileChannel counted(SftpSubsystemProxy subsystem, FileChannel channel, Quotas.Usage usage) throws IOException {
+    return usage == null ? channel
+        : new QuotaChannel(channel, usage, () -> quota(subsystem, true), () -> quotaExceeded(subsystem, true));
+  }
+
+  /** Size and kind of a name, not following a link at it; null if there is nothing. */
+  private java.nio.file.attribute.BasicFileAttributes statIfAny(Path physical) {
+    try (Beneath.At at = beneath.at(physical)) {
+      return Files.readAttributes(at.path(), java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Gives back what a name that is gone took. */
+  private static void released(Quotas.Usage usage, java.nio.file.attribute.BasicFileAttributes gone) {
+    if (usage != null && gone != null && !gone.isDirectory()) {
+      usage.releaseFile();
+      if (gone.isRegularFile()) {
+        usage.releaseBytes(gone.size());
+      }
+    }
+  }
+
   // ---- files ----
 
   @Override
@@ -239,11 +303,29 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     // confined: one put there since is refused, not followed).
     Set<OpenOption> open = new HashSet<>(options);
     open.add(LinkOption.NOFOLLOW_LINKS);
+    Quotas.Usage usage = writes ? usage(subsystem) : null;
+    boolean creates = physical.kind() == Kind.MISSING;
+    java.nio.file.attribute.BasicFileAttributes truncated = null;
+    if (usage != null && creates) {
+      takeFile(subsystem, usage);
+    } else if (usage != null && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+      truncated = statIfAny(physical.path());
+    }
     // MINA answers a failure with a status code and its generic text, never the exception's
     // message (which names the physical path); IsolationIT checks it.
+    FileChannel channel;
     try (Beneath.At at = beneath.at(physical.path())) {
-      return FileChannel.open(at.path(), open, createAttrs);
+      channel = FileChannel.open(at.path(), open, createAttrs);
+    } catch (IOException | RuntimeException e) {
+      if (usage != null && creates) {
+        usage.releaseFile();
+      }
+      throw e;
     }
+    if (truncated != null && truncated.isRegularFile()) {
+      usage.releaseBytes(truncated.size());
+    }
+    return counted(subsystem, channel, usage);
   }
 
   // ---- atomic uploads ----
@@ -263,7 +345,7 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
   /** An upload in atomic mode: its temporary, and the name it gets when closed successfully. */
-  private record Upload(Path temp, Path target, boolean exclusive) {}
+  private record Upload(Path temp, Path target, boolean exclusive, Quotas.Usage usage) {}
 
   private static void refuseReserved(String remotePath) throws Refusal {
     for (String name : remotePath.split("/")) {
@@ -309,11 +391,18 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     if (options.contains(StandardOpenOption.READ)) {
       open.add(StandardOpenOption.READ);
     }
+    Quotas.Usage usage = usage(subsystem);
+    takeFile(subsystem, usage);
     FileChannel channel;
     try (Beneath.At at = beneath.at(temp)) {
-      channel = FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode));
+      channel = counted(subsystem, FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode)), usage);
+    } catch (IOException | RuntimeException e) {
+      if (usage != null) {
+        usage.releaseFile();
+      }
+      throw e;
     }
-    fileHandle.setAttribute(UPLOAD, new Upload(temp, physical.path(), exclusive));
+    fileHandle.setAttribute(UPLOAD, new Upload(temp, physical.path(), exclusive, usage));
     RequestMemory m = RequestMemory.of(subsystem);
     if (m != null) {
       m.uploading(file, temp);
@@ -362,7 +451,9 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       if (upload.exclusive() && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         throw new FileAlreadyExistsException(virtual(file));
       }
+      java.nio.file.attribute.BasicFileAttributes replaced = upload.usage() == null ? null : statIfAny(upload.target());
       Files.move(at.path(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      released(upload.usage(), replaced);
     } catch (IOException | RuntimeException e) {
       discard(upload);
       throw e;
@@ -370,8 +461,11 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   }
 
   private void discard(Upload upload) {
+    java.nio.file.attribute.BasicFileAttributes gone = upload.usage() == null ? null : statIfAny(upload.temp());
     try (Beneath.At at = beneath.at(upload.temp())) {
-      Files.deleteIfExists(at.path());
+      if (Files.deleteIfExists(at.path())) {
+        released(upload.usage(), gone);
+      }
     } catch (IOException e) {
       java.util.logging.Logger.getLogger(ConfinedFileSystemAccessor.class.getName())
           .warning("could not remove an unpublished upload's temporary " + upload.temp() + ": " + e);
@@ -521,9 +615,13 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   @Override
   public void removeFile(SftpSubsystemProxy subsystem, Path path, boolean isDirectory) throws IOException {
     require(subsystem, Permission.DELETE, path);
-    try (Beneath.At at = beneath.at(confineParent(path))) {
+    Path physical = confineParent(path);
+    Quotas.Usage usage = usage(subsystem);
+    java.nio.file.attribute.BasicFileAttributes gone = usage == null ? null : statIfAny(physical);
+    try (Beneath.At at = beneath.at(physical)) {
       Files.delete(at.path());
     }
+    released(usage, gone);
   }
 
   @Override
@@ -535,9 +633,12 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       require(subsystem, Permission.DELETE, newPath);
     }
     checkLinkStaysInside(oldPath, newPath);
+    Quotas.Usage usage = usage(subsystem);
+    java.nio.file.attribute.BasicFileAttributes replaced = usage == null ? null : statIfAny(confineParent(newPath));
     try (Beneath.At from = beneath.at(confineParent(oldPath)); Beneath.At to = beneath.at(confineParent(newPath))) {
       Files.move(from.path(), to.path(), opts.toArray(new CopyOption[0]));
     }
+    released(usage, replaced);
   }
 
   @Override
@@ -547,9 +648,29 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     require(subsystem, Permission.WRITE, dst);
     List<CopyOption> options = new ArrayList<>(opts);
     options.add(LinkOption.NOFOLLOW_LINKS);
+    Quotas.Usage usage = usage(subsystem);
+    long bytes = 0;
+    java.nio.file.attribute.BasicFileAttributes replaced = null;
+    if (usage != null) {
+      java.nio.file.attribute.BasicFileAttributes a = statIfAny(confine(src));
+      bytes = a == null ? 0 : a.size();
+      replaced = statIfAny(confine(dst));
+      takeFile(subsystem, usage);
+      if (!usage.takeBytes(bytes, quota(subsystem, true))) {
+        usage.releaseFile();
+        throw quotaExceeded(subsystem, true);
+      }
+    }
     try (Beneath.At from = beneath.at(confine(src)); Beneath.At to = beneath.at(confine(dst))) {
       Files.copy(from.path(), to.path(), options.toArray(new CopyOption[0]));
+    } catch (IOException | RuntimeException e) {
+      if (usage != null) {
+        usage.releaseFile();
+        usage.releaseBytes(bytes);
+      }
+      throw e;
     }
+    released(usage, replaced);
   }
 
   /**
@@ -622,8 +743,15 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     } else if (walk(from, existing, false) == null) {
       throw new AccessDeniedException(virtual(link), null, "the link's target '" + target + "' leaves the home directory");
     }
+    Quotas.Usage usage = usage(subsystem);
+    takeFile(subsystem, usage);
     try (Beneath.At at = beneath.at(physicalLink)) {
       Files.createSymbolicLink(at.path(), physicalLink.getFileSystem().getPath(target));
+    } catch (IOException | RuntimeException e) {
+      if (usage != null) {
+        usage.releaseFile();
+      }
+      throw e;
     }
   }
 

@@ -80,6 +80,7 @@ public class GatewayServer implements AutoCloseable {
   private SshServer sshd;
   private GatewaySftpSubsystem.Factory sftp;
   private dev.sftp.gateway.fs.Descriptors descriptors;
+  private dev.sftp.gateway.fs.Quotas quotas;
   private ServerSettings settings;
   private Path dataRoot;
   private List<HostKey> hostKeys = List.of();
@@ -221,9 +222,14 @@ public class GatewayServer implements AutoCloseable {
     sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
 
     sftp = new GatewaySftpSubsystem.Factory(settings.maxSftpPacketBytesOrDefault(),
-        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()), metrics);
+        new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()), metrics,
+        new dev.sftp.gateway.sftp.Bandwidth(name -> {
+          dev.sftp.gateway.users.GatewayUser u = registry.get(name);
+          return u == null ? null : u.limits();
+        }));
+    quotas = new dev.sftp.gateway.fs.Quotas();
     ConfinedFileSystemAccessor accessor = new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(),
-        beneath, settings.maxOpenHandlesPerChannelOrDefault(), descriptors, settings.uploadModeOrDefault());
+        beneath, settings.maxOpenHandlesPerChannelOrDefault(), descriptors, settings.uploadModeOrDefault(), quotas);
     sftp.setFileSystemAccessor(accessor);
     sftp.addSftpEventListener(accessor.uploadEnds());
     LOG.info("upload mode " + settings.uploadModeOrDefault().wireName());
@@ -334,6 +340,11 @@ public class GatewayServer implements AutoCloseable {
   /** The SFTP requests received and not yet processed, over all connections. */
   public dev.sftp.gateway.sftp.PendingRequests pendingRequests() {
     return sftp.pending();
+  }
+
+  /** The homes' usage for users with a quota. */
+  public dev.sftp.gateway.fs.Quotas quotas() {
+    return quotas;
   }
 
   /** The SFTP subsystem factory (tests add listeners to it). */

@@ -108,7 +108,61 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
    * requests and the pool that processes them.
    */
   public record Limits(int maxPacket, PendingRequests pending, java.util.concurrent.ExecutorService pool,
-      dev.sftp.gateway.metrics.GatewayMetrics metrics) {}
+      dev.sftp.gateway.metrics.GatewayMetrics metrics, Bandwidth bandwidth, java.util.concurrent.ScheduledExecutorService timer) {}
+
+  /** A wait for the user's bandwidth under way (see {@link #run}), or null. */
+  private volatile java.util.concurrent.ScheduledFuture<?> delayed;
+
+  /**
+   * Whether the request at the head of the queue must wait for its user's bandwidth ({@link
+   * Bandwidth}); if so, has the loop resumed when it may go, without holding a thread meanwhile.
+   */
+  private boolean waitForBandwidth(Buffer head) {
+    if (head == CLOSE || head instanceof Exit || head instanceof Failed || head.available() < 9) {
+      return false;
+    }
+    byte[] a = head.array();
+    int p = head.rpos();
+    int type = a[p + 4] & 0xff;
+    long bytes;
+    if (type == SftpConstants.SSH_FXP_WRITE) {
+      bytes = head.available();
+    } else if (type == SftpConstants.SSH_FXP_READ) {
+      int handleLen = BufferUtils.getInt(a, p + 9, 4);
+      int at = p + 13 + handleLen + 8;
+      if (handleLen < 0 || at + 4 > head.wpos()) {
+        return false; // malformed: MINA answers it
+      }
+      bytes = BufferUtils.getUInt(a, at, 4);
+    } else {
+      return false;
+    }
+    String user = getServerSession().getUsername();
+    long wait = limits.bandwidth().admit(user, type == SftpConstants.SSH_FXP_WRITE, bytes);
+    if (wait <= 0) {
+      return false;
+    }
+    delayed = limits.timer().schedule(this::resume, wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+    return true;
+  }
+
+  /** Runs the request loop again after a wait for bandwidth (the loop is still marked scheduled). */
+  private void resume() {
+    delayed = null;
+    try {
+      pendingFuture = limits.pool().submit(this);
+    } catch (java.util.concurrent.RejectedExecutionException e) { // the server is stopping
+      finish(-1);
+    }
+  }
+
+  /** The channel is ending: a wait for bandwidth ends now, so the loop sees the end at once. */
+  private void wakeDelayed() {
+    java.util.concurrent.ScheduledFuture<?> d = delayed;
+    if (d != null && d.cancel(false)) {
+      resume();
+    }
+  }
 
   /**
    * Takes the SFTP requests out of the channel's data, as MINA's does, and runs them right here,
@@ -165,7 +219,8 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     int i = 0;
     if (backoff > 0) {
       backoff = Math.max(0, backoff - batch.size());
-    } else if (INLINE && queued.get() == 0 && !closed.get() && out instanceof SftpOut o && slots.tryAcquire()) {
+    } else if (INLINE && queued.get() == 0 && !closed.get() && out instanceof SftpOut o && !limits.bandwidth().limited(getServerSession().getUsername())
+        && slots.tryAcquire()) {
       long done = 0;
       o.inline = true;
       try {
@@ -284,7 +339,11 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     Integer exit = null;
     try {
       org.apache.sshd.common.channel.LocalWindow window = getServerChannelSession().getLocalWindow();
+      boolean limited = limits.bandwidth().limited(getServerSession().getUsername());
       while (true) {
+        if (limited && waitForBandwidth(requests.peek() == null ? CLOSE : requests.peek())) {
+          return; // resumed by the timer; still scheduled, so nothing else starts the loop
+        }
         Buffer b = requests.poll();
         if (b == null) {
           scheduled.set(false);
@@ -378,6 +437,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     requests.clear();
     requests.add(CLOSE);
     schedule();
+    wakeDelayed();
   }
 
   /** A channel destroyed while idle has no request loop to end it: end it here. */
@@ -386,6 +446,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     super.destroy(channel);
     requests.add(CLOSE);
     schedule();
+    wakeDelayed();
   }
 
   /** Ends the request loop with an exit status. */
@@ -573,14 +634,21 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
         org.apache.sshd.common.util.threads.ThreadUtils.newCachedThreadPool("sftp");
     private final Limits limits;
 
-    public Factory(int maxPacket, PendingRequests pending, dev.sftp.gateway.metrics.GatewayMetrics metrics) {
-      this.limits = new Limits(maxPacket, pending, pool, metrics);
+    private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sftp-bandwidth");
+      t.setDaemon(true);
+      return t;
+    });
+
+    public Factory(int maxPacket, PendingRequests pending, dev.sftp.gateway.metrics.GatewayMetrics metrics, Bandwidth bandwidth) {
+      this.limits = new Limits(maxPacket, pending, pool, metrics, bandwidth, timer);
       // What MINA's subsystem would shut down when a channel ends must not be the shared pool.
       setExecutorServiceProvider(() -> org.apache.sshd.common.util.threads.ThreadUtils.noClose(pool));
     }
 
     /** Stops the pool (when the server stops). */
     public void shutdown() {
+      timer.shutdownNow();
       pool.shutdownNow();
     }
 

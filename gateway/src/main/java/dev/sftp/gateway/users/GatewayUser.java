@@ -4,6 +4,7 @@ import dev.sftp.contract.Cidr;
 import dev.sftp.contract.Permission;
 import dev.sftp.contract.PathRule;
 import dev.sftp.contract.UserEntry;
+import dev.sftp.contract.UserLimits;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.security.PublicKey;
@@ -18,6 +19,7 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 /**
  * A user ready for the server: keys parsed, ranges parsed, rules sorted.
  *
+ * @param limits quotas and bandwidth (none when absent)
  * @param digest identifies the entry's content, to tell a changed user from an unchanged one
  */
 public record GatewayUser(
@@ -31,9 +33,13 @@ public record GatewayUser(
     boolean readOnly,
     Set<Permission> permissions,
     List<PathRule> pathRules,
+    UserLimits limits,
     String digest) {
 
+  private static final UserLimits NO_LIMITS = new UserLimits(null, null, null, null);
+
   public GatewayUser {
+    limits = limits == null ? NO_LIMITS : limits;
     List<PathRule> sorted = new ArrayList<>(pathRules);
     sorted.sort(Comparator.comparingInt((PathRule r) -> normalizeRule(r.path()).length()).reversed());
     pathRules = List.copyOf(sorted);

@@ -114,6 +114,7 @@ public class UserRegistry {
         e.readOnly(),
         perms,
         e.pathRules() == null ? List.of() : e.pathRules(),
+        e.limits(),
         digest(e));
   }
 

@@ -75,7 +75,7 @@ class AuditIT {
   @Test
   void loginsAndFileOperationsAreAuditedWithoutSecrets() throws Exception {
     UserEntry frank = new UserEntry("frank", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "frank", false, null, null, false, null,
-        List.of(new PathRule("/locked", List.of())));
+        List.of(new PathRule("/locked", List.of())), null);
     try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), frank)) {
       Path src = randomFile(tmp.resolve("up.bin"), 12345, 51);
       ok(Clients.sftp(gw, Login.password("frank", TestGateway.PASSWORD), "put " + src + " up.bin", "mkdir d", "rename up.bin d/up.bin", "-mkdir locked/x", "rm d/up.bin"));

@@ -26,7 +26,7 @@ class AuthIT {
   static TestGateway gw;
 
   static UserEntry withKeys(String name, List<String> keys) {
-    return new UserEntry(name, TestGateway.hash(TestGateway.PASSWORD), keys, name, false, null, null, false, null, null);
+    return new UserEntry(name, TestGateway.hash(TestGateway.PASSWORD), keys, name, false, null, null, false, null, null, null);
   }
 
   @BeforeAll
@@ -34,10 +34,10 @@ class AuthIT {
     gw = TestGateway.start(tmp.resolve("gw"),
         TestGateway.user("carol", "ed25519", "ecdsa", "rsa"),
         withKeys("disabled", List.of(Keys.publicLine("ed25519"))).withDisabled(),
-        new UserEntry("expired", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "expired", false, "2001-01-01T00:00:00Z", null, false, null, null),
-        new UserEntry("faraway", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "faraway", false, null, List.of("10.0.0.0/8", "2001:db8::/32"), false, null, null),
-        new UserEntry("nearby", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "nearby", false, null, List.of("127.0.0.0/8"), false, null, null),
-        new UserEntry("keyonly", null, List.of(Keys.publicLine("ecdsa")), "keyonly", false, null, null, false, null, null));
+        new UserEntry("expired", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "expired", false, "2001-01-01T00:00:00Z", null, false, null, null, null),
+        new UserEntry("faraway", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "faraway", false, null, List.of("10.0.0.0/8", "2001:db8::/32"), false, null, null, null),
+        new UserEntry("nearby", TestGateway.hash(TestGateway.PASSWORD), List.of(Keys.publicLine("ed25519")), "nearby", false, null, List.of("127.0.0.0/8"), false, null, null, null),
+        new UserEntry("keyonly", null, List.of(Keys.publicLine("ecdsa")), "keyonly", false, null, null, false, null, null, null));
   }
 
   @AfterAll

@@ -38,7 +38,7 @@ class ConfigIT {
   @TempDir Path tmp;
 
   static UserEntry keyUser(String name, String keyLine) {
-    return new UserEntry(name, null, List.of(keyLine), name, false, null, null, false, null, null);
+    return new UserEntry(name, null, List.of(keyLine), name, false, null, null, false, null, null, null);
   }
 
   @Test
@@ -51,9 +51,9 @@ class ConfigIT {
         keyUser("badkey", "ssh-ed25519 AAAAthis-is-not-base64!"),
         keyUser("dsa", Files.readString(Path.of(dsa + ".pub")).trim()),
         keyUser("weakrsa", Files.readString(Path.of(rsa1024 + ".pub")).trim()),
-        new UserEntry("plainpw", "hunter2", List.of(good), "plainpw", false, null, null, false, null, null),
+        new UserEntry("plainpw", "hunter2", List.of(good), "plainpw", false, null, null, false, null, null, null),
         keyUser("Bad Name", good),
-        new UserEntry("escaper", null, List.of(good), "../../etc", false, null, null, false, null, null),
+        new UserEntry("escaper", null, List.of(good), "../../etc", false, null, null, false, null, null, null),
         keyUser("twice", good),
         keyUser("twice", good))) {
       assertThat(gw.server().registry().all().keySet()).containsExactly("good");

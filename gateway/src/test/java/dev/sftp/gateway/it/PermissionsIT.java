@@ -31,7 +31,7 @@ class PermissionsIT {
   static Path local;
 
   static UserEntry user(String name, String home, boolean readOnly, List<Permission> perms, List<PathRule> rules) {
-    return new UserEntry(name, null, List.of(Keys.publicLine("ed25519")), home, false, null, null, readOnly, perms, rules);
+    return new UserEntry(name, null, List.of(Keys.publicLine("ed25519")), home, false, null, null, readOnly, perms, rules, null);
   }
 
   @BeforeAll

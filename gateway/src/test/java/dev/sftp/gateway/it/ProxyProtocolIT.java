@@ -73,7 +73,7 @@ class ProxyProtocolIT {
   @Test
   void theToldAddressIsTheClientsForAuditRulesAndTheDefender() throws Exception {
     UserEntry alice = TestGateway.user("alice", "ed25519");
-    UserEntry ranged = new UserEntry("ranged", alice.passwordHash(), alice.authorizedKeys(), "ranged", false, null, List.of("203.0.113.0/24"), false, null, null);
+    UserEntry ranged = new UserEntry("ranged", alice.passwordHash(), alice.authorizedKeys(), "ranged", false, null, List.of("203.0.113.0/24"), false, null, null, null);
     try (TestGateway gw = TestGateway.start(tmp.resolve("optional"), settings("Optional", List.of("127.0.0.0/8"), new DefenderSettings(true, 2, 600, 600, null)),
         alice, ranged)) {
       Files.createDirectories(gw.home("alice"));

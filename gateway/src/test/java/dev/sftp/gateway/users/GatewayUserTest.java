@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class GatewayUserTest {
   static GatewayUser user(boolean readOnly, List<PathRule> rules) {
-    return new GatewayUser("u", null, List.of(), Path.of("/data/u"), false, null, List.of(), readOnly, EnumSet.allOf(Permission.class), rules, "d");
+    return new GatewayUser("u", null, List.of(), Path.of("/data/u"), false, null, List.of(), readOnly, EnumSet.allOf(Permission.class), rules, null, "d");
   }
 
   @Test
@@ -39,11 +39,11 @@ class GatewayUserTest {
   @Test
   void refusalsNameTheReason() throws Exception {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    GatewayUser ranged = new GatewayUser("u", null, List.of(), Path.of("/d"), false, Instant.parse("2026-06-01T00:00:00Z"), List.of(Cidr.parse("10.0.0.0/8")), false, Permission.ALL, List.of(), "d");
+    GatewayUser ranged = new GatewayUser("u", null, List.of(), Path.of("/d"), false, Instant.parse("2026-06-01T00:00:00Z"), List.of(Cidr.parse("10.0.0.0/8")), false, Permission.ALL, List.of(), null, "d");
     assertThat(ranged.refusal(InetAddress.getByName("10.9.9.9"), now)).isNull();
     assertThat(ranged.refusal(InetAddress.getByName("192.168.1.1"), now)).isEqualTo("source address not allowed");
     assertThat(ranged.refusal(InetAddress.getByName("10.9.9.9"), Instant.parse("2026-06-01T00:00:00Z"))).isEqualTo("user expired");
-    GatewayUser off = new GatewayUser("u", null, List.of(), Path.of("/d"), true, null, List.of(), false, Permission.ALL, List.of(), "d");
+    GatewayUser off = new GatewayUser("u", null, List.of(), Path.of("/d"), true, null, List.of(), false, Permission.ALL, List.of(), null, "d");
     assertThat(off.refusal(InetAddress.getByName("10.9.9.9"), now)).isEqualTo("user disabled");
   }
 }

@@ -162,7 +162,7 @@ public final class UserResolver {
     List<PathRule> rules = s.pathRules == null ? null : s.pathRules.stream()
         .map(r -> new PathRule(r.path, r.permissions == null ? null : r.permissions.stream().map(Permission::fromWire).toList())).toList();
     UserEntry entry = new UserEntry(username(u), hash, keyLines.isEmpty() ? null : List.copyOf(keyLines), home(u),
-        Boolean.TRUE.equals(s.disabled), s.expiresAt, s.allowedSourceCidrs, Boolean.TRUE.equals(s.readOnly), perms, rules);
+        Boolean.TRUE.equals(s.disabled), s.expiresAt, s.allowedSourceCidrs, Boolean.TRUE.equals(s.readOnly), perms, rules, null);
     List<ValidationError> errors = ContractValidator.validateUser(ContractJson.mapper().valueToTree(entry), "$");
     if (!errors.isEmpty()) {
       ValidationError e = errors.get(0);

@@ -41,7 +41,7 @@ class ServingViewTest {
     String loaded = ConfigDirectory.listDigest(Base64.getDecoder().decode(shard.getData().get(file)));
     assertThat(view.renderedDigest(gw, alice)).isEqualTo(loaded);
     assertThat(view.renderedDigest(gw, bob)).as("not rendered").isNull();
-    UserEntry changed = new UserEntry("alice", null, List.of(KEY), alice.home(), false, null, null, true, null, null);
+    UserEntry changed = new UserEntry("alice", null, List.of(KEY), alice.home(), false, null, null, true, null, null, null);
     assertThat(view.renderedDigest(gw, changed)).as("rendered from an older spec").isNull();
 
     // Rendered again with the change: the new list's digest.

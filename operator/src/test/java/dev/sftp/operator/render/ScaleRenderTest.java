@@ -22,7 +22,7 @@ class ScaleRenderTest {
     List<UserEntry> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       String name = "tenant-" + i;
-      out.add(new UserEntry(name, hash, List.of(key), "team-" + (i % 100) + "/" + name, false, null, List.of("10.0.0.0/8"), false, null, null));
+      out.add(new UserEntry(name, hash, List.of(key), "team-" + (i % 100) + "/" + name, false, null, List.of("10.0.0.0/8"), false, null, null, null));
     }
     return out;
   }
@@ -53,7 +53,7 @@ class ScaleRenderTest {
     // Changing one user changes exactly one shard.
     List<UserEntry> changed = new ArrayList<>(users);
     UserEntry u = changed.get(4242);
-    changed.set(4242, new UserEntry(u.name(), u.passwordHash(), u.authorizedKeys(), u.home(), true, null, null, false, null, null));
+    changed.set(4242, new UserEntry(u.name(), u.passwordHash(), u.authorizedKeys(), u.home(), true, null, null, false, null, null, null));
     List<Secret> after = GatewayRender.userShards(gw, changed);
     Set<Integer> differing = new HashSet<>();
     for (int i = 0; i < shards.size(); i++) {
