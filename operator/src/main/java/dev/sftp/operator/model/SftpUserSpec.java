@@ -48,6 +48,31 @@ public class SftpUserSpec {
   @JsonPropertyDescription("RFC 3339 time after which logins are refused.")
   public String expiresAt;
 
+  @JsonPropertyDescription("Quotas and bandwidth of this user. A quota counts everything in the home (what other users sharing the home, or other programs, put there too) and is checked on this user's writes.")
+  public LimitsSpec limits;
+
+  /** Quotas and bandwidth; each absent means no limit. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class LimitsSpec {
+    static final String QUANTITY = "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$";
+
+    @JsonPropertyDescription("Bytes the files of the home may take, as a quantity (10Gi, 500M). A write past it fails with 'Quota exceeded'.")
+    @Pattern(QUANTITY)
+    public String storage;
+
+    @JsonPropertyDescription("Files (anything but directories) the home may hold. Creating one more fails with 'Quota exceeded'.")
+    @io.fabric8.generator.annotation.Min(0)
+    public Long files;
+
+    @JsonPropertyDescription("Upload bandwidth in bytes per second, as a quantity (1Mi is 1 MiB/s), for all of the user's connections together; at least 8Ki.")
+    @Pattern(QUANTITY)
+    public String uploadBytesPerSecond;
+
+    @JsonPropertyDescription("Download bandwidth in bytes per second, as a quantity, for all of the user's connections together; at least 8Ki.")
+    @Pattern(QUANTITY)
+    public String downloadBytesPerSecond;
+  }
+
 
   /** Which gateway. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

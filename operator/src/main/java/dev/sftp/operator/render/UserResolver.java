@@ -161,8 +161,17 @@ public final class UserResolver {
     List<Permission> perms = s.permissions == null ? null : s.permissions.stream().map(Permission::fromWire).toList();
     List<PathRule> rules = s.pathRules == null ? null : s.pathRules.stream()
         .map(r -> new PathRule(r.path, r.permissions == null ? null : r.permissions.stream().map(Permission::fromWire).toList())).toList();
+    dev.sftp.contract.UserLimits limits = null;
+    if (s.limits != null) {
+      try {
+        limits = new dev.sftp.contract.UserLimits(bytes(s.limits.storage, "storage"), s.limits.files,
+            bytes(s.limits.uploadBytesPerSecond, "uploadBytesPerSecond"), bytes(s.limits.downloadBytesPerSecond, "downloadBytesPerSecond"));
+      } catch (IllegalArgumentException e) {
+        return Resolution.fail(ValidationError.Reason.INVALID_LIMIT.conditionReason(), e.getMessage());
+      }
+    }
     UserEntry entry = new UserEntry(username(u), hash, keyLines.isEmpty() ? null : List.copyOf(keyLines), home(u),
-        Boolean.TRUE.equals(s.disabled), s.expiresAt, s.allowedSourceCidrs, Boolean.TRUE.equals(s.readOnly), perms, rules, null);
+        Boolean.TRUE.equals(s.disabled), s.expiresAt, s.allowedSourceCidrs, Boolean.TRUE.equals(s.readOnly), perms, rules, limits);
     List<ValidationError> errors = ContractValidator.validateUser(ContractJson.mapper().valueToTree(entry), "$");
     if (!errors.isEmpty()) {
       ValidationError e = errors.get(0);
@@ -170,6 +179,22 @@ public final class UserResolver {
     }
     List<String> fingerprints = keyLines.stream().map(l -> PublicKeyLine.parse(l).sha256Fingerprint()).toList();
     return new Resolution(entry, null, null, fingerprints);
+  }
+
+  /** A quantity of bytes (10Gi, 500M, 1.5Ki rounded down), or null when absent. */
+  static Long bytes(String quantity, String field) {
+    if (quantity == null) {
+      return null;
+    }
+    try {
+      java.math.BigDecimal b = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(quantity));
+      if (b.signum() < 0 || b.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+        throw new ArithmeticException();
+      }
+      return b.longValue();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("spec.limits." + field + ": '" + quantity + "' is not a quantity of bytes such as 10Gi or 500M");
+    }
   }
 
   static boolean looksHashed(String value) {

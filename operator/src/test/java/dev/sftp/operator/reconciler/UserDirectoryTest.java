@@ -122,7 +122,7 @@ class UserDirectoryTest {
     String costly = "$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHRzYWx0c2FsdA$Vq3LhLn9o+e1cFuzpt5YW9qsGI3kZhbqTLJIf0FCMqA";
     SlimStore<Secret> own = SlimStore.whole();
     for (Secret shard : dev.sftp.operator.render.GatewayRender.userShards(gw,
-        List.of(new dev.sftp.contract.UserEntry("eve", costly, null, "t/eve", false, null, null, false, null, null)))) {
+        List.of(new dev.sftp.contract.UserEntry("eve", costly, null, "t/eve", false, null, null, false, null, null, null)))) {
       own.put(own.getKey(shard), shard);
     }
     SftpUser u = UserFixtures.passwordUser("t", "eve", "files", "pw");

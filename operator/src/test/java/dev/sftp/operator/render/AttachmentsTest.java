@@ -76,6 +76,24 @@ class AttachmentsTest {
     assertThat(a.fingerprints()).singleElement().asString().startsWith("SHA256:");
   }
 
+  @Test
+  void limitsAreQuantitiesOfBytesAndABadOneIsAConditionNotAFailure() {
+    SftpUser u = UserFixtures.keyUser("t", "alice", "files", KEY);
+    u.getSpec().limits = new dev.sftp.operator.model.SftpUserSpec.LimitsSpec();
+    u.getSpec().limits.storage = "10Gi";
+    u.getSpec().limits.files = 1000L;
+    u.getSpec().limits.uploadBytesPerSecond = "1.5Mi";
+    Attachments.Attachment a = one(gateway("t", "files"), u);
+    assertThat(a.entry().limits()).isEqualTo(new dev.sftp.contract.UserLimits(10L << 30, 1000L, 1572864L, null));
+    u.getSpec().limits.downloadBytesPerSecond = "1k";
+    Attachments.Attachment slow = one(gateway("t", "files"), u);
+    assertThat(slow.served()).isFalse();
+    assertThat(slow.reason()).isEqualTo("InvalidLimit");
+    assertThat(slow.message()).isEqualTo("spec.limits.downloadBytesPerSecond: expected a whole number of at least 8192");
+    u.getSpec().limits.downloadBytesPerSecond = "ten";
+    assertThat(one(gateway("t", "files"), u).message()).isEqualTo("spec.limits.downloadBytesPerSecond: 'ten' is not a quantity of bytes such as 10Gi or 500M");
+  }
+
   /**
    * Every namespace has its own area of the volume: a custom home is taken inside it, so a
    * tenant cannot name another tenant's folder (or the root) whatever it writes. Only the
