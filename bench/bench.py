@@ -201,7 +201,9 @@ class Gateway(Server):
         (d / "config/gateway.json").write_text(json.dumps({
             "apiVersion": "gateway.sftp.dev/v1alpha1", "kind": "GatewayConfig",
             "server": {"listenAddress": "127.0.0.1", "port": self.port, "hostKeys": ["ssh_host_ed25519_key"],
-                       "dataRoot": str(self.data), "maxSessions": 1000, "maxSessionsPerUser": 256,
+                       "dataRoot": str(self.data), "maxSessions": 2000, "maxSessionsPerUser": 2000,
+                       # the idle workload holds up to 1,000 sessions from 127.0.0.1
+                       "maxSessionsPerAddress": 2000,
                        # as sshd's MaxStartups 256 above: the bench opens 64 sessions at once from 127.0.0.1
                        "maxStartups": "256", "maxStartupsPerAddress": 256,
                        # the flood workload guesses from 127.0.0.1: every guess must be checked,
@@ -312,7 +314,8 @@ def main():
     ap.add_argument("--jvm-opts", default=os.environ.get("BENCH_JVM_OPTS", "-XX:MaxRAMPercentage=75 -Xms512m"))
     ap.add_argument("--no-account", action="store_true", help="no temporary system account: no password logins")
     ap.add_argument("--out", default=str(ROOT / "bench/out"))
-    ap.add_argument("--workloads", default="bulk,lftp,small,concurrent,logins,flood", help="comma-separated subset")
+    ap.add_argument("--workloads", default="bulk,lftp,small,concurrent,logins,flood,idle", help="comma-separated subset")
+    ap.add_argument("--idle-sessions", type=int, default=1000, help="SFTP sessions the idle workload holds open")
     ap.add_argument("--flood-threads", type=int, default=4, help="connections guessing passwords at once in the flood workload")
     ap.add_argument("--warm-passes", type=int, default=4, help="unmeasured many-small-files passes per server before the rounds")
     ap.add_argument("--storage", choices=("tmpfs", "disk"), default="tmpfs",
@@ -321,6 +324,7 @@ def main():
     a = ap.parse_args()
     if a.smoke:
         a.rounds, a.big_mib, a.small_files, a.concurrent_mib, a.sessions, a.logins = 1, 8, 20, 2, "2", 5
+        a.idle_sessions = 10
         a.ciphers = "default"
         a.warm_passes = 1
     if not JAR.exists():
@@ -589,6 +593,21 @@ def main():
                     t = timed(lambda: c.sftp(s, "bye\n", password=password))
                     results.setdefault(f"login ({kind}), ms", {}).setdefault(s.name, []).append(t * 1000)
 
+    if "idle" in wl:
+        # Many sessions that log in, open their SFTP channel and do nothing (what a fleet of
+        # polling clients looks like between polls): each server's RSS with all of them open.
+        for s in order:
+            holder = subprocess.Popen(["/usr/bin/python3", "-c", IDLE_HOLDER, str(s.port), s_user(s), str(key), str(a.idle_sessions)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            line = holder.stdout.readline().strip()
+            if line != f"open {a.idle_sessions}":
+                holder.kill()
+                raise RuntimeError(f"idle sessions to {s.name}: {line} {holder.stderr.read()[-500:]}")
+            time.sleep(2)
+            peak_rss.setdefault(f"{a.idle_sessions} idle SFTP sessions", {}).setdefault(s.name, []).append(rss_kib(s.pids()))
+            holder.stdin.close()
+            holder.wait(120)
+
     # Summary.
     rows = []
     for w, by in results.items():
@@ -621,6 +640,34 @@ def main():
     md = markdown(doc)
     (out / "results.md").write_text(md)
     print(md)
+
+
+# Opens N SSH connections with an SFTP channel each (paramiko, key login), prints "open N", and
+# holds them until its stdin closes.
+IDLE_HOLDER = """
+import sys, paramiko
+port, user, keyfile, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+try:
+    key = paramiko.Ed25519Key.from_private_key_file(keyfile)
+except Exception:
+    key = paramiko.RSAKey.from_private_key_file(keyfile)
+held = []
+for i in range(n):
+    t = paramiko.Transport(('127.0.0.1', port))
+    t.start_client(timeout=30)
+    t.auth_publickey(user, key)
+    ch = t.open_session(timeout=30)
+    ch.invoke_subsystem('sftp')
+    held.append((t, paramiko.SFTPClient(ch)))
+print('open', len(held), flush=True)
+sys.stdin.read()
+for t, c in held:
+    t.close()
+"""
+
+
+def s_user(server):
+    return getattr(server, "user", None) or USER
 
 
 def percentile(vals, q):

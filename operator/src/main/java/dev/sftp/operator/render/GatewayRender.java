@@ -333,21 +333,36 @@ public final class GatewayRender {
   static final long HEAP_FLOOR_MIB = 512;
 
   /**
-   * The gateway's minimum heap ({@code -Xms}): {@value #HEAP_FLOOR_MIB} MiB, or less under a small
-   * memory limit. Without a floor, G1 shrinks the heap to a few times the live data (~20 MiB)
-   * after a burst, and the next transfers run with a young collection every fraction of a second
-   * and a marking cycle after nearly each: measured, a 1 GiB download then costs 1.5x the CPU
-   * (docs/benchmarks.md). The image's maximum heap is 75% of the memory limit; the floor stays
-   * at half of that (a larger {@code -Xms} would silently raise the maximum with it, past what the
-   * limit leaves for the rest of the process).
+   * What the gateway's process takes besides its heap and direct buffers, in MiB: metaspace
+   * (~70 MiB with Quarkus, MINA and the Kubernetes client), the code cache (capped at 64 MiB under
+   * 1 GiB), thread stacks, G1's own structures and the C heap (two malloc arenas, {@code
+   * MALLOC_ARENA_MAX=2}).
    */
-  public static long heapFloorMiB(ResourceRequirements resources) {
+  static final long NON_HEAP_MIB = 176;
+
+  /**
+   * The JVM's memory options, sized from the container's memory limit so that the whole process
+   * stays under it: the image's 75% heap share leaves too little for the rest of a small pod (a
+   * 512 MiB pod peaked at 542 MiB with 64 transfers, docs/benchmarks.md). Of the limit, a tenth
+   * is kept as margin, a tenth (32 to 256 MiB) for direct buffers (the JDK's temporary buffers of
+   * socket and file I/O), {@value #NON_HEAP_MIB} MiB for the rest, and the heap gets what
+   * remains (at least 64 MiB). Its floor ({@code -Xms}) is {@value #HEAP_FLOOR_MIB} MiB or half
+   * the heap: without a floor G1 shrinks the heap to a few times the live data (~20 MiB) after a
+   * burst, and the next transfers run with a young collection every fraction of a second (a 1 GiB
+   * download then costs 1.5x the CPU). Without a limit, the image's percentages apply and only
+   * the floor is set.
+   */
+  public static String jvmMemoryOptions(ResourceRequirements resources) {
     Quantity limit = resources == null || resources.getLimits() == null ? null : resources.getLimits().get("memory");
     if (limit == null) {
-      return HEAP_FLOOR_MIB;
+      return "-Xms" + HEAP_FLOOR_MIB + "m";
     }
     long limitMiB = Quantity.getAmountInBytes(limit).longValue() >> 20;
-    return Math.max(8, Math.min(HEAP_FLOOR_MIB, limitMiB * 3 / 8));
+    long direct = Math.max(32, Math.min(256, limitMiB / 10));
+    long heap = Math.max(64, limitMiB - limitMiB / 10 - direct - NON_HEAP_MIB);
+    long floor = Math.max(8, Math.min(HEAP_FLOOR_MIB, heap / 2));
+    return "-Xmx" + heap + "m -Xms" + floor + "m -XX:MaxDirectMemorySize=" + direct + "m -Djdk.nio.maxCachedBufferSize=262144"
+        + (limitMiB < 1024 ? " -XX:ReservedCodeCacheSize=64m" : "");
   }
 
   public static Deployment deployment(SftpGateway gw, String image, String configHash) {
@@ -382,10 +397,13 @@ public final class GatewayRender {
         // Each pod reports what it serves under its own name (see servingConfigMap).
         .addNewEnv().withName("GATEWAY_KUBERNETES_POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().endEnv()
         .addNewEnv().withName("GATEWAY_KUBERNETES_SERVING_CONFIG_MAP").withValue(Names.servingConfigMap(gw)).endEnv()
-        // Read by the java launcher, added to the image's JAVA_TOOL_OPTIONS (see heapFloorMiB).
+        // Read by the java launcher, added to the image's JAVA_TOOL_OPTIONS (see jvmMemoryOptions).
         // --add-opens: the descriptors of directories, with which the gateway has the kernel check
         // every path below the data root (gateway fs.Beneath; without it, user space only).
-        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue("-Xms" + heapFloorMiB(resourcesOrDefault(sp)) + "m " + Names.GATEWAY_JAVA_OPENS).endEnv()
+        .addNewEnv().withName("JDK_JAVA_OPTIONS").withValue(jvmMemoryOptions(resourcesOrDefault(sp)) + " " + Names.GATEWAY_JAVA_OPENS).endEnv()
+        // glibc's malloc keeps an arena per thread by default (up to 8 per core), each holding
+        // freed memory: two are enough for a JVM, whose heap is its own.
+        .addNewEnv().withName("MALLOC_ARENA_MAX").withValue("2").endEnv()
         .addNewPort().withName("sftp").withContainerPort(SFTP_PORT).withProtocol("TCP").endPort()
         .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
         .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()

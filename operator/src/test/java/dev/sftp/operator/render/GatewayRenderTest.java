@@ -77,35 +77,43 @@ class GatewayRenderTest {
   }
 
   @Test
-  void heapFloorFitsUnderTheMemoryLimit() {
+  void theJvmIsSizedSoThatTheProcessFitsUnderTheMemoryLimit() {
     SftpGateway gw = gateway();
-    // No resources in the spec: the default 1Gi limit, 3/8 of it as the floor.
-    assertThat(javaOptions(gw)).isEqualTo("-Xms384m");
+    // No resources in the spec: the default 1Gi limit.
+    assertThat(javaOptions(gw)).isEqualTo("-Xmx644m -Xms322m -XX:MaxDirectMemorySize=102m -Djdk.nio.maxCachedBufferSize=262144");
     var defaults = GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getContainers().get(0).getResources();
     assertThat(defaults.getLimits()).containsOnlyKeys("memory").containsEntry("memory", new Quantity("1Gi"));
     assertThat(defaults.getRequests()).containsEntry("cpu", new Quantity("250m")).containsEntry("memory", new Quantity("1Gi"));
     gw.getSpec().resources = new ResourceRequirementsBuilder().withRequests(Map.of("memory", new Quantity("64Mi"))).build();
-    assertThat(javaOptions(gw)).isEqualTo("-Xms512m"); // a request does not bound the JVM
-    // The image's maximum heap is 75% of the limit; the floor is never more than half of that.
-    for (String limit : List.of("48Mi", "256Mi", "1Gi", "1500Mi", "4Gi", "2G")) {
+    assertThat(javaOptions(gw)).isEqualTo("-Xms512m"); // a request does not bound the JVM: the image's share applies
+    gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity("512Mi"))).build();
+    assertThat(javaOptions(gw)).isEqualTo("-Xmx234m -Xms117m -XX:MaxDirectMemorySize=51m -Djdk.nio.maxCachedBufferSize=262144 -XX:ReservedCodeCacheSize=64m");
+    // Heap, direct buffers, the rest (176 MiB) and a tenth of margin never pass the limit, from 512 MiB up.
+    for (String limit : List.of("512Mi", "768Mi", "1Gi", "1500Mi", "4Gi", "2G", "64Gi")) {
       gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity(limit))).build();
       long limitMiB = Quantity.getAmountInBytes(new Quantity(limit)).longValue() >> 20;
-      long floor = GatewayRender.heapFloorMiB(gw.getSpec().resources);
-      assertThat(javaOptions(gw)).isEqualTo("-Xms" + floor + "m");
-      assertThat(floor).as(limit).isLessThanOrEqualTo(limitMiB * 75 / 100 / 2).isLessThanOrEqualTo(512);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("-Xmx(\\d+)m -Xms(\\d+)m -XX:MaxDirectMemorySize=(\\d+)m").matcher(javaOptions(gw));
+      assertThat(m.find()).isTrue();
+      long heap = Long.parseLong(m.group(1));
+      long floor = Long.parseLong(m.group(2));
+      long direct = Long.parseLong(m.group(3));
+      assertThat(heap + direct + 176 + limitMiB / 10).as(limit).isLessThanOrEqualTo(limitMiB);
+      assertThat(floor).as(limit).isLessThanOrEqualTo(heap / 2).isLessThanOrEqualTo(512);
     }
+    // Too small to serve well: the heap keeps its minimum.
     gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity("256Mi"))).build();
-    assertThat(javaOptions(gw)).isEqualTo("-Xms96m");
-    gw.getSpec().resources = new ResourceRequirementsBuilder().withLimits(Map.of("memory", new Quantity("2Gi"))).build();
-    assertThat(javaOptions(gw)).isEqualTo("-Xms512m");
+    assertThat(javaOptions(gw)).startsWith("-Xmx64m -Xms32m ");
+    var env = GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    assertThat(env).anyMatch(e -> e.getName().equals("MALLOC_ARENA_MAX") && e.getValue().equals("2"));
   }
 
   static String javaOptions(SftpGateway gw) {
     var env = GatewayRender.deployment(gw, "i", "h").getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
     String opts = env.stream().filter(e -> e.getName().equals("JDK_JAVA_OPTIONS")).findFirst().orElseThrow().getValue();
     // The kernel-checked paths need the directory descriptors opened, whatever the heap.
-    assertThat(opts).endsWith(" --add-opens=java.base/sun.nio.fs=ALL-UNNAMED");
-    return opts.substring(0, opts.indexOf(' '));
+    String opens = " --add-opens=java.base/sun.nio.fs=ALL-UNNAMED";
+    assertThat(opts).endsWith(opens);
+    return opts.substring(0, opts.indexOf(" --add-opens"));
   }
 
   @Test
