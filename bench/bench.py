@@ -310,7 +310,7 @@ def main():
     ap.add_argument("--ciphers", default=",".join(CIPHERS))
     ap.add_argument("--java", default=os.environ.get("BENCH_JAVA") or next((str(p) for p in sorted(Path("/usr/lib/jvm").glob("*25*/bin/java"))), "java"))
     # What a pod gets: the image's JAVA_TOOL_OPTIONS (gateway/src/main/docker/Dockerfile) and the
-    # heap floor the operator renders when the gateway has no memory limit (GatewayRender.heapFloorMiB).
+    # heap floor the operator renders when the gateway has no memory limit (GatewayRender.jvmMemoryOptions).
     ap.add_argument("--jvm-opts", default=os.environ.get("BENCH_JVM_OPTS", "-XX:MaxRAMPercentage=75 -Xms512m"))
     ap.add_argument("--no-account", action="store_true", help="no temporary system account: no password logins")
     ap.add_argument("--out", default=str(ROOT / "bench/out"))
