@@ -14,13 +14,30 @@ import java.util.TreeMap;
  *     by file name
  * @param at when the pod loaded them (ISO-8601), so that the operator can tell a stale key of a
  *     pod that is gone from a pod that has not reported yet
+ * @param usage what the homes of users with a quota hold, by user name, as this pod counted them:
+ *     only the users whose usage changed since the pod's previous report (at most {@link
+ *     #MAX_USAGE} of them; the others follow in the next report)
  */
-public record ServingReport(Map<String, String> userLists, String at) {
-  /** The largest report the operator reads: 16 lists take ~600 bytes; anything far larger is junk. */
-  public static final int MAX_CHARS = 16 * 1024;
+@com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+public record ServingReport(Map<String, String> userLists, String at, Map<String, HomeUsage> usage) {
+  /** The most users one report carries usage for. */
+  public static final int MAX_USAGE = 1000;
+  /**
+   * The largest report the operator reads: 16 lists take ~600 bytes, {@link #MAX_USAGE} usage
+   * entries ~60 KiB; anything far larger is junk.
+   */
+  public static final int MAX_CHARS = 128 * 1024;
+
+  /** A home's usage: the sizes of its files, and its files (anything not a directory). */
+  public record HomeUsage(long bytes, long files) {}
 
   public ServingReport {
     userLists = userLists == null ? Map.of() : Map.copyOf(new TreeMap<>(userLists));
+    usage = usage == null ? Map.of() : Map.copyOf(new TreeMap<>(usage));
+  }
+
+  public ServingReport(Map<String, String> userLists, String at) {
+    this(userLists, at, null);
   }
 
   public String toJson() {

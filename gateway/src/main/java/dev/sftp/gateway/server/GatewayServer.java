@@ -288,7 +288,7 @@ public class GatewayServer implements AutoCloseable {
 
     reload = new UserReload(configDir, dataRoot, loaded, registry, this::endSessionsOf);
     registerMetrics(admission, dataRoot);
-    reload.start(reloadInterval, watchSettings, reportSettings);
+    reload.start(reloadInterval, watchSettings, reportSettings, this::usage);
   }
 
   /**
@@ -340,6 +340,20 @@ public class GatewayServer implements AutoCloseable {
   /** The SFTP requests received and not yet processed, over all connections. */
   public dev.sftp.gateway.sftp.PendingRequests pendingRequests() {
     return sftp.pending();
+  }
+
+  /** The usage of the homes of users with a quota that were counted, by user name. */
+  java.util.Map<String, dev.sftp.contract.ServingReport.HomeUsage> usage() {
+    java.util.Map<String, dev.sftp.contract.ServingReport.HomeUsage> out = new java.util.HashMap<>();
+    for (dev.sftp.gateway.users.GatewayUser u : registry.all().values()) {
+      if (u.limits().hasQuota()) {
+        dev.sftp.gateway.fs.Quotas.Usage k = quotas.known(u.home());
+        if (k != null) {
+          out.put(u.name(), new dev.sftp.contract.ServingReport.HomeUsage(k.bytes(), k.files()));
+        }
+      }
+    }
+    return out;
   }
 
   /** The homes' usage for users with a quota. */

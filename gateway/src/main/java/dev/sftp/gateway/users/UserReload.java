@@ -51,11 +51,13 @@ public final class UserReload implements AutoCloseable {
 
   /**
    * Starts reloading every {@code interval} (zero: never) and on changes of the watched Secrets
-   * (null: none), and reports what is served after each load (null: to nobody).
+   * (null: none), and reports what is served after each load (null: to nobody), with the usage
+   * of homes with a quota.
    */
-  public synchronized void start(Duration interval, SecretWatch.Settings secrets, ServingReporter.Settings report) {
+  public synchronized void start(Duration interval, SecretWatch.Settings secrets, ServingReporter.Settings report,
+      java.util.function.Supplier<java.util.Map<String, dev.sftp.contract.ServingReport.HomeUsage>> usage) {
     if (report != null) {
-      reporter = new ServingReporter(report);
+      reporter = new ServingReporter(report, usage);
       reporter.served(startLists);
     }
     if (interval.isZero() && secrets == null) {

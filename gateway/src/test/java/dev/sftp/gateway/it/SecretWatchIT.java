@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -155,6 +156,12 @@ class SecretWatchIT {
     return r == null ? null : r.userLists().get(file);
   }
 
+  static dev.sftp.contract.ServingReport.HomeUsage usageReported(String pod, String user) {
+    io.fabric8.kubernetes.api.model.ConfigMap cm = client.configMaps().inNamespace("sftp").withName("rep-serving").get();
+    dev.sftp.contract.ServingReport r = dev.sftp.contract.ServingReport.parse(cm == null || cm.getData() == null ? null : cm.getData().get(pod));
+    return r == null ? null : r.usage().get(user);
+  }
+
   static String digestOf(String secret, String file) {
     return dev.sftp.contract.ConfigDirectory.listDigest(Base64.getDecoder().decode(client.secrets().inNamespace("sftp").withName(secret).get().getData().get(file)));
   }
@@ -182,6 +189,18 @@ class SecretWatchIT {
       // Reported only once loaded: finn logs in.
       ok(Clients.sftp(gw, Login.key("finn", "ecdsa"), "pwd"));
       assertThat(client.configMaps().inNamespace("sftp").withName("rep-serving").get().getData()).containsEntry("other-pod", "{}");
+
+      // Given a quota, erin's usage follows in the reports once her home is counted (at her
+      // first write): what the operator shows in her status.
+      client.resource(shard("rep-users-00", "users-00.json", ConfigIT.keyUser("erin", Keys.publicLine("ed25519"))
+          .withLimits(new dev.sftp.contract.UserLimits(10_000_000L, null, null, null)))).update();
+      await().atMost(Duration.ofSeconds(10)).until(() -> digestOf("rep-users-00", "users-00.json").equals(reported("rep-pod-1", "users-00.json")));
+      Path src = Files.write(tmp.resolve("u.bin"), new byte[123_456]);
+      ok(Clients.sftp(gw, Login.key("erin", "ed25519"), "put " + src + " u.bin", "mkdir d", "put " + src + " d/v.bin"));
+      await().atMost(Duration.ofSeconds(20)).until(() -> new dev.sftp.contract.ServingReport.HomeUsage(246_912, 2).equals(usageReported("rep-pod-1", "erin")));
+      ok(Clients.sftp(gw, Login.key("erin", "ed25519"), "rm d/v.bin"));
+      await().atMost(Duration.ofSeconds(20)).until(() -> new dev.sftp.contract.ServingReport.HomeUsage(123_456, 1).equals(usageReported("rep-pod-1", "erin")));
+      assertThat(usageReported("rep-pod-1", "finn")).as("no quota, no count").isNull();
     }
     assertThat(client.configMaps().inNamespace("sftp").withName("rep-serving").get().getData()).doesNotContainKey("rep-pod-1").containsKey("other-pod");
   }
