@@ -58,6 +58,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
    * users it did not change; lost on restart, when every user is judged afresh.
    */
   private final Map<String, Long> servedEntries = new java.util.concurrent.ConcurrentHashMap<>();
+  private final UsageView usage = new UsageView();
 
   public SftpUserReconciler(KubernetesClient client, UserDirectory directory) {
     this.client = client;
@@ -110,8 +111,20 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(c -> {
           String gw = Names.servingGatewayKey(c);
-          // A pod reported what it serves: the users still waiting for it.
-          return gw != null ? waiting(primary, gw) : ids(primary.byIndex(BY_CONFIGMAP, key(c)));
+          if (gw == null) {
+            return ids(primary.byIndex(BY_CONFIGMAP, key(c)));
+          }
+          // A pod reported what it serves: the users still waiting for it, and those whose
+          // reported usage is not in their status yet.
+          Set<ResourceID> woken = new java.util.HashSet<>(waiting(primary, gw));
+          usage.of(c).forEach((login, reported) -> {
+            for (SftpUser u : primary.byIndex(BY_LOGIN, gw + "/" + login)) {
+              if (u.getStatus() == null || !reported.equals(u.getStatus().usage)) {
+                woken.add(ResourceID.fromResource(u));
+              }
+            }
+          });
+          return woken;
         })
         .build(), context));
     // The gateways' pods: one becoming ready (or going) changes who must serve a user.
@@ -194,6 +207,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     st.conditions = Conditions.merge(oldConditions, List.of(ready, accepted), now);
     st.keyFingerprints = mine.fingerprints().isEmpty() ? null : mine.fingerprints();
     st.connection = connection(u, gw);
+    st.usage = usage(u, gw, old);
     if (UserStatuses.failing(mine.reason()) && !mine.reason().equals(Conditions.reason(oldConditions, Conditions.ACCEPTED))) {
       Events.warning(client, u, mine.reason(), mine.message());
     }
@@ -216,6 +230,20 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       return control.rescheduleAfter(Math.max(SERVING_POLL_MIN.toMillis(), Math.min(SERVING_POLL_MAX.toMillis(), waited / 4)));
     }
     return control;
+  }
+
+  /**
+   * The usage of the user's home as its gateway's pods last reported it; kept from the status
+   * while no report mentions it (reports carry only what changed); none without a quota.
+   */
+  private SftpUserStatus.Usage usage(SftpUser u, SftpGateway gw, SftpUserStatus old) {
+    var limits = u.getSpec().limits;
+    if (gw == null || limits == null || limits.storage == null && limits.files == null) {
+      return null;
+    }
+    SftpUserStatus.Usage reported = usage.of(configMaps.get(gw.getMetadata().getNamespace() + "/" + Names.servingConfigMap(gw)))
+        .get(UserResolver.username(u));
+    return reported != null ? reported : old == null ? null : old.usage;
   }
 
   /** How often a user waiting for its gateway to load it is looked at: first, and at most. */

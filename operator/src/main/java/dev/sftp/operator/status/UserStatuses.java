@@ -18,7 +18,8 @@ public final class UserStatuses {
   public static boolean same(SftpUserStatus a, SftpUserStatus b) {
     return a != null && b != null && Objects.equals(a.observedGeneration, b.observedGeneration)
         && Conditions.sameIgnoringTime(a.conditions, b.conditions)
-        && Objects.equals(a.keyFingerprints, b.keyFingerprints) && Objects.equals(a.connection, b.connection);
+        && Objects.equals(a.keyFingerprints, b.keyFingerprints) && Objects.equals(a.connection, b.connection)
+        && Objects.equals(a.usage, b.usage);
   }
 
   /** Whether a reason means a failure (a Warning event) rather than a state chosen or passing. */

@@ -309,6 +309,11 @@ class SftpUserReconcilerIT {
 
   /** What a gateway pod writes after loading its users: the digests of the lists it loaded. */
   void report(String ns, String gw, String pod, String... logins) {
+    report(ns, gw, pod, Map.of(), logins);
+  }
+
+  /** The same, with the usage of homes the pod counted. */
+  void report(String ns, String gw, String pod, Map<String, dev.sftp.contract.ServingReport.HomeUsage> usage, String... logins) {
     Map<String, String> lists = new java.util.TreeMap<>();
     for (String login : logins) {
       int shard = dev.sftp.operator.render.GatewayRender.shardOf(login);
@@ -316,7 +321,7 @@ class SftpUserReconcilerIT {
       Secret s = client.secrets().inNamespace(ns).withName(gw + "-users-" + String.format("%02d", shard)).get();
       lists.put(file, dev.sftp.contract.ConfigDirectory.listDigest(Base64.getDecoder().decode(s.getData().get(file))));
     }
-    String json = new dev.sftp.contract.ServingReport(lists, java.time.Instant.now().toString()).toJson();
+    String json = new dev.sftp.contract.ServingReport(lists, java.time.Instant.now().toString(), usage).toJson();
     client.configMaps().inNamespace(ns).withName(gw + "-serving").edit(cm -> {
       Map<String, String> data = new java.util.HashMap<>(cm.getData() == null ? Map.of() : cm.getData());
       data.put(pod, json);
@@ -377,6 +382,41 @@ class SftpUserReconcilerIT {
     report(ns, "files", "files-a", "alice", "bob");
     report(ns, "files", "files-b", "alice", "bob");
     awaitReady(ns, "alice", "True", "Served", "all 2 ready pods");
+  }
+
+  /**
+   * A user with a quota shows its home's usage as the pods report it: the newest report wins, a
+   * report without the user keeps what the status says, and a user without a quota shows none.
+   */
+  @Test
+  void aUsersStatusShowsTheUsageItsGatewayReports() throws Exception {
+    String ns = "u-usage";
+    gateway(ns, "files");
+    SftpUser alice = UserFixtures.keyUser(ns, "alice", "files", KEY);
+    alice.getSpec().limits = new dev.sftp.operator.model.SftpUserSpec.LimitsSpec();
+    alice.getSpec().limits.storage = "1Gi";
+    client.resources(SftpUser.class).inNamespace(ns).resource(alice).create();
+    client.resources(SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "bob", "files", KEY)).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.configMaps().inNamespace(ns).withName("files-serving").get() != null
+        && renderedUser(ns, "files", "alice") != null && renderedUser(ns, "files", "bob") != null);
+    pod(ns, "files", "files-a", true);
+    report(ns, "files", "files-a", Map.of("alice", new dev.sftp.contract.ServingReport.HomeUsage(5_000, 2),
+        "bob", new dev.sftp.contract.ServingReport.HomeUsage(7, 1)), "alice", "bob");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      var st = client.resources(SftpUser.class).inNamespace(ns).withName("alice").get().getStatus();
+      assertThat(st.usage).isNotNull();
+      assertThat(st.usage.bytes).isEqualTo(5_000);
+      assertThat(st.usage.files).isEqualTo(2);
+    });
+    // Changes reach a user that is Ready already; a report without alice keeps her usage.
+    report(ns, "files", "files-a", Map.of("alice", new dev.sftp.contract.ServingReport.HomeUsage(9_000, 3)), "alice", "bob");
+    await().atMost(Duration.ofSeconds(30)).until(() -> Long.valueOf(9_000).equals(client.resources(SftpUser.class).inNamespace(ns).withName("alice").get().getStatus().usage.bytes));
+    report(ns, "files", "files-a", Map.of(), "alice", "bob");
+    Thread.sleep(1000);
+    assertThat(client.resources(SftpUser.class).inNamespace(ns).withName("alice").get().getStatus().usage.bytes).isEqualTo(9_000);
+    // bob has no quota: nothing shown, whatever a pod reports.
+    awaitReady(ns, "bob", "True", "Served", "serves it");
+    assertThat(client.resources(SftpUser.class).inNamespace(ns).withName("bob").get().getStatus().usage).isNull();
   }
 
   /** Edits a gateway, again on a 409 conflict: the operator writes its status concurrently. */
