@@ -26,6 +26,7 @@ public final class ContractValidator {
   private static final Set<String> DEFENDER_FIELDS = fields(DefenderSettings.class);
   private static final Set<String> USER_FIELDS = fields(UserEntry.class);
   private static final Set<String> LIMIT_FIELDS = fields(UserLimits.class);
+  private static final Set<String> USER_METRICS_FIELDS = fields(UserMetricsSettings.class);
   private static final Pattern UMASK = Pattern.compile("0?[0-7]{3}");
 
   private ContractValidator() {}
@@ -142,6 +143,20 @@ public final class ContractValidator {
         intRange(d, "windowSeconds", dp, 1, 86_400 * 30, errors);
         intRange(d, "banSeconds", dp, 1, 86_400 * 365, errors);
         eachParses(textList(d, "allowCidrs", dp, errors), dp + ".allowCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
+      }
+    }
+    JsonNode um = s.get("userMetrics");
+    if (um != null && !um.isNull()) {
+      String up = path + ".userMetrics";
+      if (!um.isObject()) {
+        errors.add(new ValidationError(up, Reason.INVALID_SERVER_SETTING, "expected an object"));
+      } else {
+        unknownFields(um, up, USER_METRICS_FIELDS, errors);
+        intRange(um, "top", up, 0, UserMetricsSettings.MAX_TOP, errors);
+        List<String> named = textList(um, "users", up, errors);
+        if (named != null && named.size() > UserMetricsSettings.MAX_TOP) {
+          errors.add(new ValidationError(up + ".users", Reason.INVALID_SERVER_SETTING, "at most " + UserMetricsSettings.MAX_TOP + " users"));
+        }
       }
     }
     JsonNode pp = s.get("proxyProtocol");

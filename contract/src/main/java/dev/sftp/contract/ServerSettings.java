@@ -48,6 +48,7 @@ import java.util.List;
  *     ProxyProtocolSettings}), off by default
  * @param uploadMode how uploads reach their names ({@link UploadMode}), default {@link
  *     UploadMode#RESUME}
+ * @param userMetrics metrics per user ({@link UserMetricsSettings}), off by default
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServerSettings(
@@ -75,7 +76,8 @@ public record ServerSettings(
     Integer maxPendingRequestBytes,
     Integer shutdownGraceSeconds,
     ProxyProtocolSettings proxyProtocol,
-    UploadMode uploadMode) {
+    UploadMode uploadMode,
+    UserMetricsSettings userMetrics) {
 
   public static final int DEFAULT_PORT = 2222;
 
@@ -194,6 +196,10 @@ public record ServerSettings(
     return umask == null ? 0022 : Integer.parseInt(umask, 8);
   }
 
+  public UserMetricsSettings userMetricsOrDefault() {
+    return userMetrics == null ? new UserMetricsSettings(null, null) : userMetrics;
+  }
+
   public UploadMode uploadModeOrDefault() {
     return uploadMode == null ? UploadMode.RESUME : uploadMode;
   }
@@ -231,6 +237,7 @@ public record ServerSettings(
     b.shutdownGraceSeconds = shutdownGraceSeconds;
     b.proxyProtocol = proxyProtocol;
     b.uploadMode = uploadMode;
+    b.userMetrics = userMetrics;
     return b;
   }
 
@@ -261,6 +268,7 @@ public record ServerSettings(
     private Integer shutdownGraceSeconds;
     private ProxyProtocolSettings proxyProtocol;
     private UploadMode uploadMode;
+    private UserMetricsSettings userMetrics;
 
     public Builder listenAddress(String value) {
       this.listenAddress = value;
@@ -387,8 +395,13 @@ public record ServerSettings(
       return this;
     }
 
+    public Builder userMetrics(UserMetricsSettings value) {
+      this.userMetrics = value;
+      return this;
+    }
+
     public ServerSettings build() {
-      return new ServerSettings(listenAddress, port, hostKeys, dataRoot, banner, idleTimeoutSeconds, maxSessions, maxSessionsPerUser, algorithmProfile, setstatMode, umask, fsyncOnClose, maxAuthTries, defender, loginGraceTimeSeconds, maxStartups, maxStartupsPerAddress, maxChannelsPerSession, maxOpenHandlesPerChannel, maxSessionsPerAddress, maxSftpPacketBytes, maxPendingRequestBytes, shutdownGraceSeconds, proxyProtocol, uploadMode);
+      return new ServerSettings(listenAddress, port, hostKeys, dataRoot, banner, idleTimeoutSeconds, maxSessions, maxSessionsPerUser, algorithmProfile, setstatMode, umask, fsyncOnClose, maxAuthTries, defender, loginGraceTimeSeconds, maxStartups, maxStartupsPerAddress, maxChannelsPerSession, maxOpenHandlesPerChannel, maxSessionsPerAddress, maxSftpPacketBytes, maxPendingRequestBytes, shutdownGraceSeconds, proxyProtocol, uploadMode, userMetrics);
     }
   }
 }

@@ -85,12 +85,12 @@ class ContractValidatorTest {
   @Test
   void writingIsDeterministicAndReadsBack() throws Exception {
     GatewayConfig c = GatewayConfig.of(new ServerSettings(null, 2222, List.of("k"), null, null, null, null, null, AlgorithmProfile.MODERN, SetstatMode.IGNORE_ERRORS, "0027", true, 4,
-        new dev.sftp.contract.DefenderSettings(true, 5, 60, 120, List.of("10.0.0.0/8")), 20, "10:30:100", 5, 4, 100, 50, 65536, 1048576, 10, new dev.sftp.contract.ProxyProtocolSettings("Enforced", List.of("10.0.0.0/8")), UploadMode.ATOMIC),
+        new dev.sftp.contract.DefenderSettings(true, 5, 60, 120, List.of("10.0.0.0/8")), 20, "10:30:100", 5, 4, 100, 50, 65536, 1048576, 10, new dev.sftp.contract.ProxyProtocolSettings("Enforced", List.of("10.0.0.0/8")), UploadMode.ATOMIC, new UserMetricsSettings(20, List.of("alice"))),
         List.of(new UserEntry("a", null, List.of(ED25519), "a", false, null, null, true, List.of(Permission.READ), List.of(new PathRule("/x", List.of())), null)));
     String once = ContractJson.write(c);
     assertThat(ContractJson.write(ContractJson.mapper().readValue(once, GatewayConfig.class))).isEqualTo(once);
     assertThat(once).contains("\"setstatMode\" : \"IgnoreErrors\"").contains("\"permissions\" : [ \"read\" ]")
-        .contains("\"fsyncOnClose\" : true").contains("\"uploadMode\" : \"Atomic\"");
+        .contains("\"fsyncOnClose\" : true").contains("\"uploadMode\" : \"Atomic\"").contains("\"top\" : 20");
     assertThat(ContractValidator.validateDocument(json(once), GatewayConfig.KIND)).isEmpty();
     assertThat(ContractValidator.validateUser(json(once).get("users").get(0), "$.users[0]")).isEmpty();
   }

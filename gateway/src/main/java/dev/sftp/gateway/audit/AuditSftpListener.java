@@ -43,7 +43,7 @@ public class AuditSftpListener implements SftpEventListener {
       byte[] data, int dataOffset, int dataLen, int readLen, Throwable thrown) {
     if (readLen > 0) {
       localHandle.computeAttributeIfAbsent(READ, k -> new AtomicLong()).addAndGet(readLen);
-      metrics.bytesRead(readLen);
+      metrics.bytesRead(session.getUsername(), readLen);
     }
     if (thrown != null && !(thrown instanceof java.io.EOFException)) {
       localHandle.computeAttributeIfAbsent(READ, k -> new AtomicLong());
@@ -56,7 +56,7 @@ public class AuditSftpListener implements SftpEventListener {
       byte[] data, int dataOffset, int dataLen, Throwable thrown) {
     if (thrown == null) {
       localHandle.computeAttributeIfAbsent(WRITTEN, k -> new AtomicLong()).addAndGet(dataLen);
-      metrics.bytesWritten(dataLen);
+      metrics.bytesWritten(session.getUsername(), dataLen);
     } else {
       localHandle.computeAttributeIfAbsent(WRITTEN, k -> new AtomicLong());
       localHandle.computeAttributeIfAbsent(FAILED, k -> thrown);

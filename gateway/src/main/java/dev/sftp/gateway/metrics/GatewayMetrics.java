@@ -20,7 +20,8 @@ import org.apache.sshd.sftp.common.SftpConstants;
  * records is counted from its events ({@link #onAudit}: logins, refusals, bans, ended
  * transfers), so that the two never disagree; what happens per packet (bytes, SFTP requests) is
  * counted where it happens. Tags are bounded: methods, results, limit names, request types; never
- * a user name, a path or an address.
+ * a path or an address, and a user name only in the opt-in per-user metrics ({@link UserMetrics},
+ * a bounded set of users).
  */
 public final class GatewayMetrics implements Consumer<ObjectNode> {
   /** Metrics that go nowhere (tests and tools that do not look). */
@@ -46,16 +47,55 @@ public final class GatewayMetrics implements Consumer<ObjectNode> {
     return registry;
   }
 
-  public void bytesRead(long n) {
+  /** Per-user metrics, or null when off (the default). */
+  private volatile UserMetrics perUser;
+
+  /**
+   * Turns per-user metrics on when {@code top} or {@code users} asks for any ({@link
+   * UserMetrics}); returns whether they are on. Their series are chosen by {@link #selectUsers}.
+   */
+  public boolean perUser(int top, java.util.List<String> users) {
+    UserMetrics u = new UserMetrics(registry, top, users);
+    perUser = u.enabled() ? u : null;
+    return perUser != null;
+  }
+
+  /** Chooses again which users have series (every 30 s when per-user metrics are on). */
+  public void selectUsers() {
+    UserMetrics u = perUser;
+    if (u != null) {
+      u.select();
+    }
+  }
+
+  /** The users with per-user series now (for tests). */
+  public java.util.Set<String> usersShown() {
+    UserMetrics u = perUser;
+    return u == null ? java.util.Set.of() : u.shown();
+  }
+
+  public void bytesRead(String user, long n) {
     bytesRead.increment(n);
+    UserMetrics u = perUser;
+    if (u != null && user != null) {
+      u.read(user, n);
+    }
   }
 
-  public void bytesWritten(long n) {
+  public void bytesWritten(String user, long n) {
     bytesWritten.increment(n);
+    UserMetrics u = perUser;
+    if (u != null && user != null) {
+      u.written(user, n);
+    }
   }
 
-  /** One SFTP request of this type, answered with an error status or not. */
-  public void request(int type, boolean failed) {
+  /** One SFTP request of this type by this user, answered with an error status or not. */
+  public void request(String user, int type, boolean failed) {
+    UserMetrics u = perUser;
+    if (u != null && user != null) {
+      u.request(user);
+    }
     int t = type & 0xff;
     Counter[] row = failed ? requestsFailed : requestsOk;
     Counter c = row[t];
@@ -101,7 +141,19 @@ public final class GatewayMetrics implements Consumer<ObjectNode> {
   public void accept(ObjectNode e) {
     String event = text(e, "event");
     switch (event) {
-      case "login.success" -> count("sftp.logins", "Logins by method and result", "method", text(e, "method"), "result", "success");
+      case "login.success" -> {
+        count("sftp.logins", "Logins by method and result", "method", text(e, "method"), "result", "success");
+        UserMetrics u = perUser;
+        if (u != null && e.hasNonNull("user")) {
+          u.sessionStarted(e.get("user").asText());
+        }
+      }
+      case "logout" -> {
+        UserMetrics u = perUser;
+        if (u != null && e.hasNonNull("user")) {
+          u.sessionEnded(e.get("user").asText());
+        }
+      }
       case "login.failure" -> count("sftp.logins", "Logins by method and result", "method", text(e, "method"), "result", "failure");
       case "connection.refused", "session.refused", "connection.closed", "channel.closed", "session.terminated", "request.refused" ->
           count("sftp.refusals", "Connections, logins and channels refused or ended by a limit, a ban or malformed input", "event", event,

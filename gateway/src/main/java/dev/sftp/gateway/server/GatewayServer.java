@@ -81,6 +81,7 @@ public class GatewayServer implements AutoCloseable {
   private GatewaySftpSubsystem.Factory sftp;
   private dev.sftp.gateway.fs.Descriptors descriptors;
   private dev.sftp.gateway.fs.Quotas quotas;
+  private java.util.concurrent.ScheduledExecutorService userMetricsTimer;
   private ServerSettings settings;
   private Path dataRoot;
   private List<HostKey> hostKeys = List.of();
@@ -316,6 +317,17 @@ public class GatewayServer implements AutoCloseable {
     m.gauge("sftp.pending.request.bytes", "Heap held by SFTP requests not processed yet", sftp.pending(), dev.sftp.gateway.sftp.PendingRequests::total);
     m.gauge("sftp.pending.reply.bytes", "Heap held by replies not taken by their clients yet", sftp.pending(), dev.sftp.gateway.sftp.PendingRequests::replies);
     m.gauge("sftp.password.checks.waiting", "Password checks waiting for the pool", passwordChecks, p -> p.getQueue().size());
+    dev.sftp.contract.UserMetricsSettings perUser = settings.userMetricsOrDefault();
+    if (m.perUser(perUser.topOrDefault(), perUser.usersOrDefault())) {
+      long every = Long.getLong("gateway.user-metrics-seconds", 30);
+      userMetricsTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "user-metrics");
+        t.setDaemon(true);
+        return t;
+      });
+      userMetricsTimer.scheduleWithFixedDelay(m::selectUsers, every, every, java.util.concurrent.TimeUnit.SECONDS);
+      LOG.info("per-user metrics for the top " + perUser.topOrDefault() + " users by bytes and " + perUser.usersOrDefault().size() + " named users");
+    }
     for (HostKey k : hostKeys) {
       m.info("sftp.host.key.info", "Host keys served (1 each)", "type", org.apache.sshd.common.config.keys.KeyUtils.getKeyType(k.publicKey()),
           "fingerprint", org.apache.sshd.common.config.keys.KeyUtils.getFingerPrint(k.publicKey()));
@@ -489,6 +501,9 @@ public class GatewayServer implements AutoCloseable {
   @Override
   public synchronized void close() throws IOException {
     AuditLog.unobserve(metrics);
+    if (userMetricsTimer != null) {
+      userMetricsTimer.shutdownNow();
+    }
     if (passwordChecks != null) {
       passwordChecks.shutdownNow();
     }

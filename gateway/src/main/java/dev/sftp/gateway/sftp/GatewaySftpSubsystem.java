@@ -483,7 +483,7 @@ public class GatewaySftpSubsystem extends SftpSubsystem implements RequestMemory
     failedStatus = false;
     lastRequest = System.nanoTime();
     super.process(b);
-    limits.metrics().request(type, failedStatus);
+    limits.metrics().request(getServerSession().getUsername(), type, failedStatus);
   }
 
   /** Whether the request being processed was answered with an error status. */

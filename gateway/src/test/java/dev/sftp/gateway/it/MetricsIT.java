@@ -72,4 +72,38 @@ class MetricsIT {
       assertThat(m).containsPattern("sftp_host_key_info\\{fingerprint=\"SHA256:[^\"]+\",type=\"ssh-ed25519\",} 1.0");
     }
   }
+
+  /**
+   * Per-user metrics are opt-in and bounded: the top N users by bytes and the named ones get
+   * series, the others none, and the set follows the traffic.
+   */
+  @Test
+  void perUserSeriesExistOnlyForTheTopUsersAndTheNamedOnes() throws Exception {
+    var settings = TestGateway.settings(null).toBuilder().userMetrics(new dev.sftp.contract.UserMetricsSettings(1, java.util.List.of("carol"))).build();
+    try (TestGateway gw = TestGateway.start(tmp.resolve("gw"), settings, TestGateway.user("alice", "ed25519"), TestGateway.user("bob", "ed25519"),
+        TestGateway.user("carol", "ed25519"), TestGateway.user("dave", "ed25519"))) {
+      for (String u : java.util.List.of("alice", "bob", "carol", "dave")) {
+        Files.createDirectories(gw.home(u));
+      }
+      ok(Clients.sftp(gw, Login.key("alice", "ed25519"), "put " + Files.write(tmp.resolve("a"), new byte[300_000]) + " a"));
+      ok(Clients.sftp(gw, Login.key("bob", "ed25519"), "put " + Files.write(tmp.resolve("b"), new byte[100_000]) + " b"));
+      ok(Clients.sftp(gw, Login.key("carol", "ed25519"), "ls"));
+      ok(Clients.sftp(gw, Login.key("dave", "ed25519"), "put " + Files.write(tmp.resolve("d"), new byte[10_000]) + " d"));
+      gw.server().metrics().selectUsers();
+      String m = gw.scrape();
+      System.out.println("MetricsIT per user:\n" + m.lines().filter(l -> l.startsWith("sftp_user")).reduce("", (a, b) -> a + b + "\n"));
+      assertThat(value(m, "sftp_user_bytes_total{direction=\"written\",user=\"alice\",}")).isEqualTo(300_000.0);
+      assertThat(value(m, "sftp_user_sessions{user=\"alice\",}")).isEqualTo(0.0);
+      assertThat(value(m, "sftp_user_requests_total{user=\"carol\",}")).isPositive();
+      assertThat(m).doesNotContain("user=\"bob\"").doesNotContain("user=\"dave\"");
+      assertThat(gw.server().metrics().usersShown()).containsExactlyInAnyOrder("alice", "carol");
+      // bob moves more than alice: he takes the one place of the top, and his total shows whole.
+      ok(Clients.sftp(gw, Login.key("bob", "ed25519"), "put " + Files.write(tmp.resolve("b2"), new byte[400_000]) + " b2"));
+      gw.server().metrics().selectUsers();
+      m = gw.scrape();
+      assertThat(value(m, "sftp_user_bytes_total{direction=\"written\",user=\"bob\",}")).isEqualTo(500_000.0);
+      assertThat(m).doesNotContain("user=\"alice\"");
+      assertThat(gw.server().metrics().usersShown()).containsExactlyInAnyOrder("bob", "carol");
+    }
+  }
 }

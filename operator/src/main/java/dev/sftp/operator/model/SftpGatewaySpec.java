@@ -214,6 +214,9 @@ public class SftpGatewaySpec {
     @Pattern("^(Resume|Atomic)$")
     public String uploadMode;
 
+    @JsonPropertyDescription("Metrics per user (sftp_user_bytes_total, sftp_user_requests_total, sftp_user_sessions), off by default: series only for the top users by bytes moved and the named users, so their number stays bounded however many users the gateway has.")
+    public UserMetricsSpec userMetrics;
+
     @JsonPropertyDescription("The clients' own addresses from a load balancer's PROXY protocol header (v1 or v2), for the audit log, users' allowedSourceCidrs, the defender and the per-address limits. Off by default.")
     public ProxyProtocolSpec proxyProtocol;
   }
@@ -238,6 +241,18 @@ public class SftpGatewaySpec {
 
     @JsonPropertyDescription("Addresses never banned (CIDRs), such as monitoring or a NAT that many users share.")
     public List<String> allowCidrs;
+  }
+
+  /** Per-user metrics: which users get series. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class UserMetricsSpec {
+    @JsonPropertyDescription("The users that moved the most bytes since the gateway started get series, at most this many (default 0).")
+    @Min(0)
+    @io.fabric8.generator.annotation.Max(1000)
+    public Integer top;
+
+    @JsonPropertyDescription("Login names that get series whenever they have been active (at most 1000).")
+    public List<String> users;
   }
 
   /** PROXY protocol from load balancers. */

@@ -110,7 +110,8 @@ public final class GatewayRender {
         s.loginGraceTimeSeconds, s.maxStartups, s.maxStartupsPerAddress, s.maxChannelsPerSession, s.maxOpenHandlesPerChannel,
         s.maxSessionsPerAddress, s.maxSftpPacketBytes, s.maxPendingRequestBytes, s.shutdownGraceSeconds,
         s.proxyProtocol == null ? null : new dev.sftp.contract.ProxyProtocolSettings(s.proxyProtocol.mode, s.proxyProtocol.trustedCidrs),
-        s.uploadMode == null ? null : UploadMode.fromWire(s.uploadMode));
+        s.uploadMode == null ? null : UploadMode.fromWire(s.uploadMode),
+        s.userMetrics == null ? null : new dev.sftp.contract.UserMetricsSettings(s.userMetrics.top, s.userMetrics.users));
   }
 
   /** Host key file names: the Secret's data keys that are not {@code .pub} files, sorted. */

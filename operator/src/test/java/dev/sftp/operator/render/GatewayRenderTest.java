@@ -170,6 +170,9 @@ class GatewayRenderTest {
     gw.getSpec().server = new SftpGatewaySpec.ServerSpec();
     gw.getSpec().server.uploadMode = "Atomic";
     assertThat(GatewayRender.serverSettings(gw, List.of()).uploadModeOrDefault()).isEqualTo(dev.sftp.contract.UploadMode.ATOMIC);
+    gw.getSpec().server.userMetrics = new SftpGatewaySpec.UserMetricsSpec();
+    gw.getSpec().server.userMetrics.top = 20;
+    assertThat(GatewayRender.serverSettings(gw, List.of()).userMetricsOrDefault().topOrDefault()).isEqualTo(20);
   }
 
   @Test
