@@ -69,11 +69,14 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
 
   private final GatewayWatches watches = new GatewayWatches();
 
-  public SftpGatewayReconciler(KubernetesClient client, UserDirectory directory,
+  private final OperatorMetrics metrics;
+
+  public SftpGatewayReconciler(KubernetesClient client, UserDirectory directory, OperatorMetrics metrics,
       @ConfigProperty(name = "sftp.operator.server-side-apply", defaultValue = "true") boolean ssa,
       @ConfigProperty(name = "sftp.operator.gateway-image") String defaultImage,
       @ConfigProperty(name = "sftp.operator.disruption-budgets", defaultValue = "auto") String disruptionBudgets) {
     this.client = client;
+    this.metrics = metrics;
     this.disruptionBudgetsSetting = disruptionBudgets;
     this.directory = directory;
     this.applier = new Applier(client, ssa);
@@ -84,6 +87,8 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
   public List<EventSource<?, SftpGateway>> prepareEventSources(EventSourceContext<SftpGateway> context) {
     disruptionBudgets = DisruptionBudgets.enabled(disruptionBudgetsSetting, client);
     directory.useOwnSecrets(watches.ownSecrets());
+    var primary = context.getPrimaryCache();
+    metrics.liveGateways(() -> primary.list().map(Names::gatewayKey).toList());
     return watches.sources(context, disruptionBudgets);
   }
 
@@ -193,6 +198,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     List<UserEntry> served = Attachments.served(attachments);
     outcome.users = served.size();
     outcome.rejected = attachments.size() - served.size();
+    metrics.rendered(Names.gatewayKey(gw), outcome.users, outcome.rejected);
     outcome.hashing = attachments.stream().anyMatch(a -> Reasons.PASSWORD_HASHING.equals(a.reason()));
     applier.apply(GatewayRender.configSecret(gw, server, List.of()), ownSecret(Names.configSecret(gw), ns));
     List<Secret> shards = GatewayRender.userShards(gw, served);

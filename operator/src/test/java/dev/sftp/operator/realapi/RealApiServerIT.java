@@ -79,7 +79,7 @@ class RealApiServerIT {
     final KubernetesClient oc = operatorClient;
     operator = new Operator(o -> o.withKubernetesClient(oc).withCloseClientOnStop(false)
         .withCacheSyncTimeout(Duration.ofSeconds(15)));
-    operator.register(new SftpGatewayReconciler(oc, directory, true, "ghcr.io/sftp-dev/sftp-gateway:test", "auto"));
+    operator.register(new SftpGatewayReconciler(oc, directory, new dev.sftp.operator.reconciler.OperatorMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), true, "ghcr.io/sftp-dev/sftp-gateway:test", "auto"));
     operator.register(new SftpUserReconciler(oc, directory));
     operator.start();
   }

@@ -68,6 +68,10 @@ class SftpGatewayReconcilerIT {
   void theOperatorServesItsMetrics() throws Exception {
     String ns = "metrics";
     client.resources(SftpGateway.class).inNamespace(ns).resource(gateway(ns, "watched")).create();
+    // One user rendered, one left out (a DSA key is refused).
+    client.resources(dev.sftp.operator.model.SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "good", "watched",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3VYcqwKsXNoLBjlUEBQAIcixElPaiFkxYhqZOmUmnS t")).create();
+    client.resources(dev.sftp.operator.model.SftpUser.class).inNamespace(ns).resource(UserFixtures.keyUser(ns, "bad", "watched", "ssh-dss AAAA t")).create();
     await().atMost(Duration.ofSeconds(30)).until(() -> client.apps().deployments().inNamespace(ns).withName("watched").get() != null);
     var http = java.net.http.HttpClient.newHttpClient();
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -75,6 +79,8 @@ class SftpGatewayReconcilerIT {
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
       assertThat(body).containsPattern("(?m)^reconciliations_success_total\\{controller_name=\"sftpgateway\"} [1-9]")
           .containsPattern("(?m)^reconciliations_queue\\{controller_name=\"sftpuser\"} ")
+          .containsPattern("(?m)^sftp_operator_users_rendered [1-9]").containsPattern("(?m)^sftp_operator_users_rejected [1-9]")
+          .containsPattern("(?m)^sftp_operator_gateways [1-9]")
           .contains("jvm_memory_used_bytes");
     });
   }
