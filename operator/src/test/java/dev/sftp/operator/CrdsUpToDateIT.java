@@ -18,8 +18,8 @@ class CrdsUpToDateIT {
       assertThat(Files.readString(committed))
           .as("crds/" + f + " is stale: copy operator/target/kubernetes/" + f + " to crds/ after changing the model")
           .isEqualTo(Files.readString(generated));
-      assertThat(Files.readString(Path.of("../helm/sftp-operator/crds", f)))
-          .as("helm/sftp-operator/crds/" + f + " is stale: copy crds/" + f + " there")
+      assertThat(Files.readString(Path.of("../helm/sftp-operator/files/crds", f)))
+          .as("helm/sftp-operator/files/crds/" + f + " is stale: copy crds/" + f + " there")
           .isEqualTo(Files.readString(generated));
     }
   }
