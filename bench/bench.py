@@ -211,7 +211,7 @@ class Gateway(Server):
                        "defender": {"allowCidrs": ["127.0.0.0/8"]}},
             "users": [user]}, indent=1))
         self.log = open(d / "gateway.log", "w")
-        # As the image's ENTRYPOINT (gateway/src/main/docker/Dockerfile): the JDK's Poly1305 opened.
+        # As the image's entrypoint (gateway/pom.xml, profile images): the JDK's Poly1305 opened.
         cmd = [java, "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.fs=ALL-UNNAMED"] + jvm_opts + [
             f"-Dgateway.config-dir={d / 'config'}", "-Dquarkus.management.port=0", "-jar", str(JAR)]
         self.proc = subprocess.Popen(REAPER + cmd, stdout=self.log, stderr=subprocess.STDOUT)
@@ -309,7 +309,7 @@ def main():
     ap.add_argument("--logins", type=int, default=200)
     ap.add_argument("--ciphers", default=",".join(CIPHERS))
     ap.add_argument("--java", default=os.environ.get("BENCH_JAVA") or next((str(p) for p in sorted(Path("/usr/lib/jvm").glob("*25*/bin/java"))), "java"))
-    # What a pod gets: the image's JAVA_TOOL_OPTIONS (gateway/src/main/docker/Dockerfile) and the
+    # What a pod gets: the image's JAVA_TOOL_OPTIONS (gateway/pom.xml, profile images) and the
     # heap floor the operator renders when the gateway has no memory limit (GatewayRender.jvmMemoryOptions).
     ap.add_argument("--jvm-opts", default=os.environ.get("BENCH_JVM_OPTS", "-XX:MaxRAMPercentage=75 -Xms512m"))
     ap.add_argument("--no-account", action="store_true", help="no temporary system account: no password logins")

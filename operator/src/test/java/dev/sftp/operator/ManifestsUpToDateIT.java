@@ -28,4 +28,14 @@ class ManifestsUpToDateIT {
     assertThat(kinds).containsExactlyInAnyOrder("Namespace", "CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount",
         "ClusterRole", "ClusterRoleBinding", "Deployment");
   }
+
+  /** The chart installs the images of this build: its appVersion is the project's version. */
+  @Test
+  void theChartsAppVersionIsTheProjectVersion() throws Exception {
+    java.util.regex.Matcher pom = java.util.regex.Pattern.compile("<artifactId>sftp-gateway-parent</artifactId>\\s*<version>([^<]+)</version>")
+        .matcher(Files.readString(Path.of("../pom.xml")));
+    assertThat(pom.find()).isTrue();
+    assertThat(Files.readString(Path.of("../helm/sftp-operator/Chart.yaml"))).as("helm/sftp-operator/Chart.yaml appVersion")
+        .containsPattern("(?m)^appVersion: \"" + java.util.regex.Pattern.quote(pom.group(1)) + "\"$");
+  }
 }
