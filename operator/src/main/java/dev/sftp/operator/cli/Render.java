@@ -75,7 +75,8 @@ public final class Render {
   }
 
   /** What was rendered. */
-  public record Result(SftpGateway gateway, List<Attachments.Attachment> users, List<HostKeyMaterial.ParsedKey> hostKeys, Path configDir) {
+  public record Result(SftpGateway gateway, List<Attachments.Attachment> users, List<HostKeyMaterial.ParsedKey> hostKeys, Path configDir,
+      Map<String, String> generatedPasswords) {
     String report(String host, int port) {
       StringBuilder sb = new StringBuilder();
       sb.append("rendered gateway ").append(gateway.getMetadata().getNamespace()).append('/').append(gateway.getMetadata().getName())
@@ -88,6 +89,12 @@ public final class Render {
         sb.append("  user ").append(login).append(": ").append(a.reason() == null ? "Ready" : a.reason() + " - " + a.message()).append('\n');
         if (a.served()) {
           sb.append("    sftp -P ").append(port).append(' ').append(login).append('@').append(host).append('\n');
+          var p = a.user().getSpec().password;
+          String made = p != null && Boolean.TRUE.equals(p.generate)
+              ? generatedPasswords.get(a.user().getMetadata().getNamespace() + "/" + UserResolver.generatedPasswordSecret(a.user())) : null;
+          if (made != null) {
+            sb.append("    password (generated, kept in ").append(generatedFile(configDir)).append("): ").append(made).append('\n');
+          }
         }
       }
       return sb.toString();
@@ -100,6 +107,7 @@ public final class Render {
     List<SftpUser> users = new ArrayList<>();
     Map<String, Secret> secrets = new TreeMap<>();
     Map<String, ConfigMap> configMaps = new TreeMap<>();
+    Map<String, Map<String, String>> namespaceLabels = new TreeMap<>();
     for (Path file : files(inputs)) {
       for (String doc : Files.readString(file).split("(?m)^---\\s*$")) {
         if (doc.isBlank() || doc.lines().allMatch(l -> l.isBlank() || l.trim().startsWith("#"))) {
@@ -107,6 +115,11 @@ public final class Render {
         }
         GenericKubernetesResource g = json.unmarshal(doc, GenericKubernetesResource.class);
         if (g == null || g.getKind() == null) {
+          continue;
+        }
+        if (g.getKind().equals("Namespace")) {
+          // Their labels, for spec.users.namespaceSelector, as the operator reads them.
+          namespaceLabels.put(g.getMetadata().getName(), g.getMetadata().getLabels() == null ? Map.of() : g.getMetadata().getLabels());
           continue;
         }
         if (g.getMetadata().getNamespace() == null) {
@@ -148,6 +161,30 @@ public final class Render {
     }
     List<HostKeyMaterial.ParsedKey> parsed = HostKeyMaterial.parse(keyData);
 
+    // Generated passwords (spec.password.generate): the operator makes a Secret in the user's
+    // namespace once; here, one kept beside the config directory (mode 600), reused next time.
+    Map<String, String> generated = new TreeMap<>(readGenerated(generatedFile(out)));
+    boolean newPasswords = false;
+    for (SftpUser u : users) {
+      if (u.getSpec() != null && u.getSpec().password != null && Boolean.TRUE.equals(u.getSpec().password.generate)) {
+        String key = u.getMetadata().getNamespace() + "/" + UserResolver.generatedPasswordSecret(u);
+        if (!secrets.containsKey(key)) {
+          if (!generated.containsKey(key)) {
+            generated.put(key, UserResolver.generatedPasswordData(u).get(UserResolver.GENERATED_PASSWORD_KEY));
+            newPasswords = true;
+          }
+          Secret s = new Secret();
+          s.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(UserResolver.generatedPasswordSecret(u))
+              .withNamespace(u.getMetadata().getNamespace()).build());
+          s.setStringData(Map.of(UserResolver.GENERATED_PASSWORD_KEY, generated.get(key), "username", UserResolver.username(u)));
+          secrets.put(key, s);
+        }
+      }
+    }
+    if (newPasswords) {
+      writeGenerated(generatedFile(out), generated);
+    }
+
     UserResolver.Lookup lookup = new UserResolver.Lookup() {
       @Override
       public Map<String, String> secret(String namespace, String name) {
@@ -168,8 +205,9 @@ public final class Render {
       String h = existing.get(UserResolver.username(u));
       return h != null && dev.sftp.contract.PasswordHashes.verify(h, plain) ? h : dev.sftp.contract.PasswordHashes.hashArgon2id(plain);
     };
-    // Namespaces have no labels in manifests: namespaceSelector admits nobody here.
-    List<Attachments.Attachment> attachments = Attachments.attach(gw, users, Attachments.Inputs.of(lookup, hasher, ns -> Map.of(), java.time.Instant.now()));
+    // Namespaces: the labels of the Namespace manifests among the inputs (none: no label).
+    List<Attachments.Attachment> attachments = Attachments.attach(gw, users,
+        Attachments.Inputs.of(lookup, hasher, ns -> namespaceLabels.getOrDefault(ns, Map.of()), java.time.Instant.now()));
     List<UserEntry> served = Attachments.served(attachments);
     ServerSettings server = GatewayRender.serverSettings(gw, GatewayRender.hostKeyFiles(keyData));
     for (Map.Entry<String, String> k : keyData.entrySet()) {
@@ -180,7 +218,30 @@ public final class Render {
     for (Secret shard : GatewayRender.userShards(gw, served)) {
       writeData(out, shard);
     }
-    return new Result(gw, attachments, parsed, out);
+    return new Result(gw, attachments, parsed, out, generated);
+  }
+
+  /** Where render keeps the passwords it generated: beside the config directory, not in it. */
+  static Path generatedFile(Path out) {
+    Path abs = out.toAbsolutePath().normalize();
+    return abs.resolveSibling(abs.getFileName() + ".generated-passwords.json");
+  }
+
+  static Map<String, String> readGenerated(Path f) throws IOException {
+    if (!Files.exists(f)) {
+      return Map.of();
+    }
+    return ContractJson.mapper().readValue(Files.readString(f), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
+  }
+
+  static void writeGenerated(Path f, Map<String, String> passwords) throws IOException {
+    Path tmp = Files.createTempFile(f.getParent(), ".render-", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.writeString(tmp, ContractJson.write(passwords));
+      Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   /** The user lists rendered into a folder before, by file name. */

@@ -1,6 +1,5 @@
 package dev.sftp.operator.reconciler;
 
-import dev.sftp.contract.PasswordHashes;
 import dev.sftp.operator.model.SftpGateway;
 import dev.sftp.operator.model.SftpUser;
 import dev.sftp.operator.model.SftpUserStatus;
@@ -307,7 +306,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
             .withName(u.getMetadata().getName()).withUid(u.getMetadata().getUid()).withController(true).build())
         .endMetadata()
         .withType("Opaque")
-        .withStringData(Map.of(UserResolver.GENERATED_PASSWORD_KEY, PasswordHashes.randomPassword(24), "username", UserResolver.username(u)))
+        .withStringData(UserResolver.generatedPasswordData(u))
         .build()).create();
   }
 }

@@ -83,6 +83,15 @@ public final class UserResolver {
     return u.getSpec().home != null && u.getSpec().home.startsWith("/");
   }
 
+  /**
+   * The data of a new generated-password Secret ({@code spec.password.generate}): a random
+   * password of 24 characters and the login. The operator writes it into the user's namespace;
+   * {@code render} keeps it beside the config directory.
+   */
+  public static Map<String, String> generatedPasswordData(SftpUser u) {
+    return Map.of(GENERATED_PASSWORD_KEY, dev.sftp.contract.PasswordHashes.randomPassword(24), "username", username(u));
+  }
+
   public static String generatedPasswordSecret(SftpUser u) {
     return u.getMetadata().getName() + "-password";
   }
