@@ -114,8 +114,8 @@ public final class Render {
           continue;
         }
         GenericKubernetesResource g = json.unmarshal(doc, GenericKubernetesResource.class);
-        if (g == null || g.getKind() == null) {
-          continue;
+        if (g == null || g.getKind() == null || g.getMetadata() == null) {
+          continue; // not a Kubernetes object (a kustomization.yaml, a values file)
         }
         if (g.getKind().equals("Namespace")) {
           // Their labels, for spec.users.namespaceSelector, as the operator reads them.

@@ -203,7 +203,9 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
       }
     }
     Instant now = Instant.now();
-    st.conditions = Conditions.merge(oldConditions, List.of(ready, accepted), now);
+    List<Condition> conditions = new ArrayList<>(List.of(ready, accepted));
+    conditions.addAll(UserStatuses.progress(ready, generation));
+    st.conditions = Conditions.merge(oldConditions, conditions, now);
     st.keyFingerprints = mine.fingerprints().isEmpty() ? null : mine.fingerprints();
     st.connection = connection(u, gw);
     st.usage = usage(u, gw, old);

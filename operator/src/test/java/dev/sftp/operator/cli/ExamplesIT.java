@@ -33,7 +33,7 @@ class ExamplesIT {
       folders = s.filter(Files::isDirectory).sorted().toList();
     }
     assertThat(folders.stream().map(p -> p.getFileName().toString()))
-        .contains("quickstart", "password-users", "partner-dropbox", "multi-tenant", "loadbalancer-proxy");
+        .contains("quickstart", "password-users", "partner-dropbox", "multi-tenant", "loadbalancer-proxy", "gitops");
     for (Path folder : folders) {
       Path readme = folder.resolve("README.md");
       assertThat(readme).as(folder + " has a README").exists();
