@@ -42,7 +42,7 @@ public class SftpGatewaySpec {
   @JsonPropertyDescription("Which namespaces may attach SftpUsers to this gateway. Default: only the gateway's own namespace.")
   public UserPolicySpec users;
 
-  @JsonPropertyDescription("Compute resources of the gateway container; when absent: requests cpu 250m and memory 1Gi, limits memory 1Gi (no CPU limit). limits.memory also sizes the JVM: its maximum heap is 75% of the limit, its minimum heap 3/8 of it, at most 512Mi (512Mi without a limit).")
+  @JsonPropertyDescription("Compute resources of the gateway container; when absent: requests cpu 250m and memory 1Gi, limits memory 1Gi (no CPU limit). limits.memory also sizes the JVM so that the whole process stays under it: a tenth kept as margin, a tenth (32Mi to 256Mi) for direct memory, 176Mi for the rest of the process, the heap what remains (at least 64Mi), its minimum half of that, at most 512Mi (without a limit: 75% of the node's memory, minimum 512Mi).")
   public ResourceRequirements resources;
 
   @JsonPropertyDescription("Node selector of the gateway pods.")
