@@ -48,6 +48,11 @@ public final class Cidr {
    *
    * @throws IllegalArgumentException with a message saying what is wrong
    */
+  /** The prefix length: 0 covers every address of its family. */
+  public int prefixLength() {
+    return prefix;
+  }
+
   public static Cidr parse(String value) {
     if (value == null || value.isBlank()) {
       throw new IllegalArgumentException("empty address range");

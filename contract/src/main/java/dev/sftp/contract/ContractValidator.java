@@ -172,6 +172,18 @@ public final class ContractValidator {
         }
         List<String> trusted = textList(pp, "trustedCidrs", ppath, errors);
         eachParses(trusted, ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
+        // Believing headers from every address lets any client claim any address, past the
+        // defender, allowedSourceCidrs and the per-address limits.
+        for (int i = 0; trusted != null && i < trusted.size(); i++) {
+          try {
+            if (Cidr.parse(trusted.get(i)).prefixLength() == 0) {
+              errors.add(new ValidationError(ppath + ".trustedCidrs[" + i + "]", Reason.INVALID_SERVER_SETTING, "'" + trusted.get(i)
+                  + "' trusts every address: any client could claim any address; list the load balancers' own addresses"));
+            }
+          } catch (IllegalArgumentException reported) {
+            // reported above
+          }
+        }
         if (mode != null && !mode.equals(ProxyProtocolSettings.OFF) && (trusted == null || trusted.isEmpty())) {
           errors.add(new ValidationError(ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING,
               "list the load balancers' addresses: only their PROXY headers are believed"));

@@ -80,6 +80,11 @@ class ContractValidatorTest {
         "$.server.maxSftpPacketBytes", "$.server.maxPendingRequestBytes", "$.server.maxSessionsPerAddress", "$.server.proxyProtocol.trustedCidrs");
     assertThat(ContractValidator.validateDocument(json("{'apiVersion':'" + GatewayConfig.API_VERSION + "','kind':'GatewayConfig','server':{'hostKeys':['k'],'proxyProtocol':{'mode':'Always','trustedCidrs':['10.0.0.0/8','nlb.example.com']}},'users':[]}"), GatewayConfig.KIND))
         .extracting(ValidationError::path).containsExactlyInAnyOrder("$.server.proxyProtocol.mode", "$.server.proxyProtocol.trustedCidrs[1]");
+    // Trusting every address would let any client claim any address.
+    assertThat(ContractValidator.validateDocument(json("{'apiVersion':'" + GatewayConfig.API_VERSION + "','kind':'GatewayConfig','server':{'hostKeys':['k'],'proxyProtocol':{'mode':'Optional','trustedCidrs':['10.0.0.0/8','0.0.0.0/0','::/0']}},'users':[]}"), GatewayConfig.KIND))
+        .extracting(ValidationError::toString).containsExactlyInAnyOrder(
+            "$.server.proxyProtocol.trustedCidrs[1]: '0.0.0.0/0' trusts every address: any client could claim any address; list the load balancers' own addresses",
+            "$.server.proxyProtocol.trustedCidrs[2]: '::/0' trusts every address: any client could claim any address; list the load balancers' own addresses");
   }
 
   @Test
