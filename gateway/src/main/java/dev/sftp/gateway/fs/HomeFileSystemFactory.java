@@ -23,10 +23,13 @@ public class HomeFileSystemFactory implements FileSystemFactory {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HomeFileSystemFactory.class.getName());
   private final UserRegistry registry;
   private final Beneath beneath;
+  private final Quotas quotas;
 
-  public HomeFileSystemFactory(UserRegistry registry, Beneath beneath) {
+  /** @param quotas the homes' usage: a home of a user with a quota is counted from the login on */
+  public HomeFileSystemFactory(UserRegistry registry, Beneath beneath, Quotas quotas) {
     this.registry = registry;
     this.beneath = beneath;
+    this.quotas = quotas;
   }
 
   @Override
@@ -57,6 +60,9 @@ public class HomeFileSystemFactory implements FileSystemFactory {
     if (!real.equals(home)) {
       LOG.warning("refused a login of " + u.name() + ": the home is reached through a link on the volume (not followed)");
       throw new AccessDeniedException("home is reached through a link");
+    }
+    if (u.limits().hasQuota()) {
+      quotas.prepare(u.home());
     }
     return new RootedFileSystemProvider().newFileSystem(real, Map.of());
   }

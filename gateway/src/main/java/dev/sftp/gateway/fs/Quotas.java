@@ -21,18 +21,42 @@ import java.util.logging.Logger;
  * (to take in what other replicas and other programs on the volume did meanwhile). So a restart
  * costs no scan of 10,000 homes, and a home's count is never more than an hour behind what others
  * wrote.
+ *
+ * <p>Counts run on a thread of their own, never on the threads that carry sessions (a home of
+ * 100,000 files takes most of a second): the first count of a home starts when a user with a quota
+ * logs in ({@link #prepare}), and a write waits for it only if it is not done yet; a recount runs
+ * in the background while the old count goes on being used.
  */
 public final class Quotas {
   private static final Logger LOG = Logger.getLogger(Quotas.class.getName());
   static final Duration RESCAN_AFTER = Duration.ofHours(1);
 
   private final ConcurrentHashMap<Path, Usage> homes = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ExecutorService counter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "quota-count");
+    t.setDaemon(true);
+    return t;
+  });
 
-  /** The usage of a home, counted first if it was never counted or its count is stale. */
+  /** Starts counting a home if it was never counted or its count is stale (returns at once). */
+  public void prepare(Path home) {
+    homes.computeIfAbsent(home, Usage::new).countLater(counter);
+  }
+
+  /**
+   * The usage of a home: waits for its first count if that is not done yet; a stale count is used
+   * while it is counted again in the background.
+   */
   public Usage usage(Path home) throws IOException {
     Usage u = homes.computeIfAbsent(home, Usage::new);
-    u.countIfStale();
+    u.countLater(counter);
+    u.awaitFirstCount();
     return u;
+  }
+
+  /** Stops the counting thread (when the server stops). */
+  public void close() {
+    counter.shutdownNow();
   }
 
   /** The usage of a home if it was counted, else null (for reports; counts nothing). */
@@ -47,9 +71,46 @@ public final class Quotas {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong files = new AtomicLong();
     private volatile long countedAt;
+    /** The count under way or last done; null before the first. */
+    private java.util.concurrent.CompletableFuture<Void> counting;
 
     Usage(Path home) {
       this.home = home;
+    }
+
+    /** Has the home counted on {@code counter} unless a count is under way or fresh. */
+    synchronized void countLater(java.util.concurrent.Executor counter) {
+      boolean fresh = countedAt != 0 && System.nanoTime() - countedAt < RESCAN_AFTER.toNanos();
+      if (fresh || counting != null && !counting.isDone()) {
+        return;
+      }
+      counting = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          count();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }, counter);
+    }
+
+    void awaitFirstCount() throws IOException {
+      if (countedAt != 0) {
+        return;
+      }
+      java.util.concurrent.CompletableFuture<Void> c;
+      synchronized (this) {
+        c = counting;
+      }
+      try {
+        c.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("counting " + home);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IOException("the home could not be counted for its quota: " + e.getCause().getMessage(), e.getCause());
+      } catch (java.util.concurrent.RejectedExecutionException | java.util.concurrent.CancellationException e) {
+        throw new IOException("the server is stopping");
+      }
     }
 
     public long bytes() {
@@ -60,10 +121,7 @@ public final class Quotas {
       return files.get();
     }
 
-    private synchronized void countIfStale() throws IOException {
-      if (countedAt != 0 && System.nanoTime() - countedAt < RESCAN_AFTER.toNanos()) {
-        return;
-      }
+    private void count() throws IOException {
       long t0 = System.nanoTime();
       long[] n = new long[2];
       if (Files.isDirectory(home, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

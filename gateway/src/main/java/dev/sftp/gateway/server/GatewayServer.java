@@ -220,7 +220,8 @@ public class GatewayServer implements AutoCloseable {
     SftpOnlyCommands refusal = new SftpOnlyCommands();
     sshd.setShellFactory(refusal);
     sshd.setCommandFactory(refusal);
-    sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath));
+    quotas = new dev.sftp.gateway.fs.Quotas();
+    sshd.setFileSystemFactory(new HomeFileSystemFactory(registry, beneath, quotas));
 
     sftp = new GatewaySftpSubsystem.Factory(settings.maxSftpPacketBytesOrDefault(),
         new dev.sftp.gateway.sftp.PendingRequests(settings.maxPendingRequestBytesOrDefault(), pendingBudget()), metrics,
@@ -228,7 +229,6 @@ public class GatewayServer implements AutoCloseable {
           dev.sftp.gateway.users.GatewayUser u = registry.get(name);
           return u == null ? null : u.limits();
         }));
-    quotas = new dev.sftp.gateway.fs.Quotas();
     ConfinedFileSystemAccessor accessor = new ConfinedFileSystemAccessor(registry, settings.setstatModeOrDefault(), settings.umaskOrDefault(),
         beneath, settings.maxOpenHandlesPerChannelOrDefault(), descriptors, settings.uploadModeOrDefault(), quotas);
     sftp.setFileSystemAccessor(accessor);
@@ -503,6 +503,9 @@ public class GatewayServer implements AutoCloseable {
     AuditLog.unobserve(metrics);
     if (userMetricsTimer != null) {
       userMetricsTimer.shutdownNow();
+    }
+    if (quotas != null) {
+      quotas.close();
     }
     if (passwordChecks != null) {
       passwordChecks.shutdownNow();
