@@ -20,7 +20,7 @@ public class SftpUserStatus {
   @com.fasterxml.jackson.annotation.JsonPropertyDescription("The command line to connect with.")
   public String connection;
 
-  @com.fasterxml.jackson.annotation.JsonPropertyDescription("What the user's home holds, as the gateway counted it (only for users with a storage or files quota; counted at the user's first write after the gateway started).")
+  @com.fasterxml.jackson.annotation.JsonPropertyDescription("What the user's home holds, as the gateway counted it (only for users with a storage or files quota; counted from the user's first login after the gateway started).")
   public Usage usage;
 
   /** A home's usage as a gateway pod reported it. */
