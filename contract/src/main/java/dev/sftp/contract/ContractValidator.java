@@ -131,63 +131,48 @@ public final class ContractValidator {
         errors.add(new ValidationError(path + ".maxStartups", Reason.INVALID_SERVER_SETTING, e.getMessage()));
       }
     }
-    JsonNode d = s.get("defender");
-    if (d != null && !d.isNull()) {
+    JsonNode d = nested(s, "defender", path, DEFENDER_FIELDS, Reason.INVALID_SERVER_SETTING, errors);
+    if (d != null) {
       String dp = path + ".defender";
-      if (!d.isObject()) {
-        errors.add(new ValidationError(dp, Reason.INVALID_SERVER_SETTING, "expected an object"));
-      } else {
-        unknownFields(d, dp, DEFENDER_FIELDS, errors);
-        bool(d, "enabled", dp, errors);
-        intRange(d, "maxFailures", dp, 1, 1_000_000, errors);
-        intRange(d, "windowSeconds", dp, 1, 86_400 * 30, errors);
-        intRange(d, "banSeconds", dp, 1, 86_400 * 365, errors);
-        eachParses(textList(d, "allowCidrs", dp, errors), dp + ".allowCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
-      }
+      bool(d, "enabled", dp, errors);
+      intRange(d, "maxFailures", dp, 1, 1_000_000, errors);
+      intRange(d, "windowSeconds", dp, 1, 86_400 * 30, errors);
+      intRange(d, "banSeconds", dp, 1, 86_400 * 365, errors);
+      eachParses(textList(d, "allowCidrs", dp, errors), dp + ".allowCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
     }
-    JsonNode um = s.get("userMetrics");
-    if (um != null && !um.isNull()) {
+    JsonNode um = nested(s, "userMetrics", path, USER_METRICS_FIELDS, Reason.INVALID_SERVER_SETTING, errors);
+    if (um != null) {
       String up = path + ".userMetrics";
-      if (!um.isObject()) {
-        errors.add(new ValidationError(up, Reason.INVALID_SERVER_SETTING, "expected an object"));
-      } else {
-        unknownFields(um, up, USER_METRICS_FIELDS, errors);
-        intRange(um, "top", up, 0, UserMetricsSettings.MAX_TOP, errors);
-        List<String> named = textList(um, "users", up, errors);
-        if (named != null && named.size() > UserMetricsSettings.MAX_TOP) {
-          errors.add(new ValidationError(up + ".users", Reason.INVALID_SERVER_SETTING, "at most " + UserMetricsSettings.MAX_TOP + " users"));
-        }
+      intRange(um, "top", up, 0, UserMetricsSettings.MAX_TOP, errors);
+      List<String> named = textList(um, "users", up, errors);
+      if (named != null && named.size() > UserMetricsSettings.MAX_TOP) {
+        errors.add(new ValidationError(up + ".users", Reason.INVALID_SERVER_SETTING, "at most " + UserMetricsSettings.MAX_TOP + " users"));
       }
     }
-    JsonNode pp = s.get("proxyProtocol");
-    if (pp != null && !pp.isNull()) {
+    JsonNode pp = nested(s, "proxyProtocol", path, PROXY_FIELDS, Reason.INVALID_SERVER_SETTING, errors);
+    if (pp != null) {
       String ppath = path + ".proxyProtocol";
-      if (!pp.isObject()) {
-        errors.add(new ValidationError(ppath, Reason.INVALID_SERVER_SETTING, "expected an object"));
-      } else {
-        unknownFields(pp, ppath, PROXY_FIELDS, errors);
-        String mode = text(pp, "mode", ppath, errors);
-        if (mode != null && !List.of(ProxyProtocolSettings.OFF, ProxyProtocolSettings.OPTIONAL, ProxyProtocolSettings.ENFORCED).contains(mode)) {
-          errors.add(new ValidationError(ppath + ".mode", Reason.INVALID_SERVER_SETTING, "expected Off, Optional or Enforced, not '" + mode + "'"));
-        }
-        List<String> trusted = textList(pp, "trustedCidrs", ppath, errors);
-        eachParses(trusted, ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
-        // Believing headers from every address lets any client claim any address, past the
-        // defender, allowedSourceCidrs and the per-address limits.
-        for (int i = 0; trusted != null && i < trusted.size(); i++) {
-          try {
-            if (Cidr.parse(trusted.get(i)).prefixLength() == 0) {
-              errors.add(new ValidationError(ppath + ".trustedCidrs[" + i + "]", Reason.INVALID_SERVER_SETTING, "'" + trusted.get(i)
-                  + "' trusts every address: any client could claim any address; list the load balancers' own addresses"));
-            }
-          } catch (IllegalArgumentException reported) {
-            // reported above
+      String mode = text(pp, "mode", ppath, errors);
+      if (mode != null && !List.of(ProxyProtocolSettings.OFF, ProxyProtocolSettings.OPTIONAL, ProxyProtocolSettings.ENFORCED).contains(mode)) {
+        errors.add(new ValidationError(ppath + ".mode", Reason.INVALID_SERVER_SETTING, "expected Off, Optional or Enforced, not '" + mode + "'"));
+      }
+      List<String> trusted = textList(pp, "trustedCidrs", ppath, errors);
+      eachParses(trusted, ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING, Cidr::parse, errors);
+      // Believing headers from every address lets any client claim any address, past the
+      // defender, allowedSourceCidrs and the per-address limits.
+      for (int i = 0; trusted != null && i < trusted.size(); i++) {
+        try {
+          if (Cidr.parse(trusted.get(i)).prefixLength() == 0) {
+            errors.add(new ValidationError(ppath + ".trustedCidrs[" + i + "]", Reason.INVALID_SERVER_SETTING, "'" + trusted.get(i)
+                + "' trusts every address: any client could claim any address; list the load balancers' own addresses"));
           }
+        } catch (IllegalArgumentException reported) {
+          // reported above
         }
-        if (mode != null && !mode.equals(ProxyProtocolSettings.OFF) && (trusted == null || trusted.isEmpty())) {
-          errors.add(new ValidationError(ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING,
-              "list the load balancers' addresses: only their PROXY headers are believed"));
-        }
+      }
+      if (mode != null && !mode.equals(ProxyProtocolSettings.OFF) && (trusted == null || trusted.isEmpty())) {
+        errors.add(new ValidationError(ppath + ".trustedCidrs", Reason.INVALID_SERVER_SETTING,
+            "list the load balancers' addresses: only their PROXY headers are believed"));
       }
     }
   }
@@ -266,20 +251,32 @@ public final class ContractValidator {
         }
       }
     }
-    JsonNode limits = u.get("limits");
-    if (limits != null && !limits.isNull()) {
+    JsonNode limits = nested(u, "limits", path, LIMIT_FIELDS, Reason.INVALID_LIMIT, errors);
+    if (limits != null) {
       String lp = path + ".limits";
-      if (!limits.isObject()) {
-        errors.add(new ValidationError(lp, Reason.INVALID_LIMIT, "expected an object"));
-      } else {
-        unknownFields(limits, lp, LIMIT_FIELDS, errors);
-        longAtLeast(limits, "quotaBytes", lp, 0, errors);
-        longAtLeast(limits, "quotaFiles", lp, 0, errors);
-        longAtLeast(limits, "uploadBytesPerSecond", lp, UserLimits.MIN_BYTES_PER_SECOND, errors);
-        longAtLeast(limits, "downloadBytesPerSecond", lp, UserLimits.MIN_BYTES_PER_SECOND, errors);
-      }
+      longAtLeast(limits, "quotaBytes", lp, 0, errors);
+      longAtLeast(limits, "quotaFiles", lp, 0, errors);
+      longAtLeast(limits, "uploadBytesPerSecond", lp, UserLimits.MIN_BYTES_PER_SECOND, errors);
+      longAtLeast(limits, "downloadBytesPerSecond", lp, UserLimits.MIN_BYTES_PER_SECOND, errors);
     }
     return errors;
+  }
+
+  /**
+   * A nested object field: null when absent, or when not an object (an error then); its unknown
+   * fields are reported.
+   */
+  private static JsonNode nested(JsonNode parent, String field, String path, Set<String> fields, Reason reason, List<ValidationError> errors) {
+    JsonNode n = parent.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isObject()) {
+      errors.add(new ValidationError(path + "." + field, reason, "expected an object"));
+      return null;
+    }
+    unknownFields(n, path + "." + field, fields, errors);
+    return n;
   }
 
   private static void longAtLeast(JsonNode o, String field, String path, long min, List<ValidationError> errors) {

@@ -235,13 +235,7 @@ public final class Render {
   }
 
   static void writeGenerated(Path f, Map<String, String> passwords) throws IOException {
-    Path tmp = Files.createTempFile(f.getParent(), ".render-", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    try {
-      Files.writeString(tmp, ContractJson.write(passwords));
-      Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    writeFile(f, ContractJson.write(passwords).getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-------"));
   }
 
   /** The user lists rendered into a folder before, by file name. */
@@ -269,11 +263,16 @@ public final class Render {
    * temporary file made private, then moved over the old one (which may be read-only).
    */
   static void writeFile(Path f, byte[] data) throws IOException {
+    writeFile(f, data, dev.sftp.operator.render.GatewayRender.configFilePermissions());
+  }
+
+  /** Writes a file with these permissions, private until then, replacing any old one at once. */
+  static void writeFile(Path f, byte[] data, java.util.Set<java.nio.file.attribute.PosixFilePermission> mode) throws IOException {
     Path tmp = Files.createTempFile(f.toAbsolutePath().getParent(), ".render-", ".tmp",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
       Files.write(tmp, data);
-      Files.setPosixFilePermissions(tmp, dev.sftp.operator.render.GatewayRender.configFilePermissions());
+      Files.setPosixFilePermissions(tmp, mode);
       Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
