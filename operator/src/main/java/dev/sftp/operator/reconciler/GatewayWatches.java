@@ -68,16 +68,14 @@ final class GatewayWatches {
       sources.add(owned(type, context));
     }
     // The operator's own Secrets (host keys it generated, the contract), whole.
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
+    sources.add(new InformerEventSource<>(ownSecrets.forEachInformer(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
         .withName("own-secrets")
         .withLabelSelector(MANAGED)
-        .withItemStore(ownSecrets)
         .withSecondaryToPrimaryMapper(GatewayWatches::byGatewayLabel)
-        .build(), context));
+        .build()), context));
     // The SftpUsers that name a gateway, in any namespace; their status is not read here.
-    users = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
+    users = new InformerEventSource<>(new SlimStore<SftpUser>(u -> true, null, u -> u.setStatus(null)).forEachInformer(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
         .withName("users")
-        .withItemStore(new SlimStore<>(u -> true, null, u -> u.setStatus(null)))
         .withInformerListLimit(500L)
         .withOnUpdateFilter((now, before) -> !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
             || !sameJson(context, now.getSpec(), before.getSpec()))
@@ -85,7 +83,7 @@ final class GatewayWatches {
           String key = Names.gatewayKey(u);
           return key == null ? Set.of() : Set.of(new ResourceID(u.getSpec().gateway.name, Names.gatewayNamespace(u)));
         })
-        .build(), context);
+        .build()), context);
     users.addIndexers(Map.of(
         BY_SECRET, u -> UserResolver.referencedSecrets(u).stream().map(n -> u.getMetadata().getNamespace() + "/" + n).toList(),
         BY_CONFIGMAP, u -> UserResolver.referencedConfigMap(u) == null ? List.of() : List.of(u.getMetadata().getNamespace() + "/" + UserResolver.referencedConfigMap(u))));
@@ -94,25 +92,23 @@ final class GatewayWatches {
     // re-renders the gateways of the users that read it. Held whole only while referenced.
     referencedSecrets = new SlimStore<>(s -> !usersReferencing(BY_SECRET, s).isEmpty() || !gatewaysReadingHostKeys(context, s).isEmpty(),
         m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
+    sources.add(new InformerEventSource<>(referencedSecrets.forEachInformer(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
         .withName("referenced-secrets")
-        .withItemStore(referencedSecrets)
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(s -> {
           Set<ResourceID> out = gatewaysOf(usersReferencing(BY_SECRET, s));
           out.addAll(gatewaysReadingHostKeys(context, s));
           return out;
         })
-        .build(), context));
+        .build()), context));
     // Also the gateways' serving ConfigMaps, whole (their stale keys are pruned).
     referencedConfigMaps = new SlimStore<>(c -> Names.servingGatewayKey(c) != null || !usersReferencing(BY_CONFIGMAP, c).isEmpty(),
         m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
-    sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpGateway.class)
+    sources.add(new InformerEventSource<>(referencedConfigMaps.forEachInformer(InformerEventSourceConfiguration.from(ConfigMap.class, SftpGateway.class)
         .withName("referenced-configmaps")
-        .withItemStore(referencedConfigMaps)
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(c -> gatewaysOf(usersReferencing(BY_CONFIGMAP, c)))
-        .build(), context));
+        .build()), context));
     return sources;
   }
 
@@ -143,11 +139,10 @@ final class GatewayWatches {
   }
 
   private static <R extends HasMetadata> InformerEventSource<R, SftpGateway> owned(Class<R> type, EventSourceContext<SftpGateway> context) {
-    return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, SftpGateway.class)
+    return new InformerEventSource<>(SlimStore.<R>whole().forEachInformer(InformerEventSourceConfiguration.from(type, SftpGateway.class)
         .withName(type.getSimpleName().toLowerCase())
         .withLabelSelector(MANAGED)
-        .withItemStore(SlimStore.whole())
         .withSecondaryToPrimaryMapper(GatewayWatches::byGatewayLabel)
-        .build(), context);
+        .build()), context);
   }
 }

@@ -20,7 +20,9 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.quarkiverse.operatorsdk.runtime.api.ConfigurableReconciler;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -43,7 +45,7 @@ import java.util.stream.Collectors;
  * renders with ({@link Attachments}), and makes its generated password Secret.
  */
 @ControllerConfiguration(name = "sftpuser", informer = @Informer(itemStore = SftpUserStore.class, informerListLimit = 500))
-public class SftpUserReconciler implements Reconciler<SftpUser> {
+public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableReconciler<SftpUser> {
   private final KubernetesClient client;
   private final UserDirectory directory;
   private volatile InformerEventSource<SftpGateway, SftpUser> gateways;
@@ -63,6 +65,18 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     this.client = client;
     this.directory = directory;
     this.serving = new ServingView(directory);
+  }
+
+  /**
+   * The slim user cache ({@link SftpUserStore}) serves one informer. Watching a list of namespaces
+   * (the chart's watchNamespaces), JOSDK starts an informer per namespace and would share it, so
+   * then each keeps fabric8's own store (users whole, with their managed fields).
+   */
+  @Override
+  public void updateConfigurationFrom(ControllerConfigurationOverrider<SftpUser> overrider) {
+    if (overrider.build().getInformerConfig().getNamespaces().size() > 1) {
+      overrider.withItemStore(null);
+    }
   }
 
   @Override
@@ -98,15 +112,13 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
     // Also the gateways' serving ConfigMaps, whole: what each pod reports it serves.
     configMaps = new SlimStore<>(c -> Names.servingGatewayKey(c) != null || !primary.byIndex(BY_CONFIGMAP, key(c)).isEmpty(),
         m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
-    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
+    out.add(new InformerEventSource<>(secrets.forEachInformer(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
         .withName("user-secrets")
-        .withItemStore(secrets)
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(s -> ids(primary.byIndex(BY_SECRET, key(s))))
-        .build(), context));
-    out.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
+        .build()), context));
+    out.add(new InformerEventSource<>(configMaps.forEachInformer(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
         .withName("user-configmaps")
-        .withItemStore(configMaps)
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(c -> {
           String gw = Names.servingGatewayKey(c);
@@ -125,15 +137,14 @@ public class SftpUserReconciler implements Reconciler<SftpUser> {
           });
           return woken;
         })
-        .build(), context));
+        .build()), context));
     // The gateways' pods: one becoming ready (or going) changes who must serve a user.
-    pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SftpUser.class)
+    pods = new InformerEventSource<>(new SlimStore<Pod>(p -> true, null, p -> p.setSpec(null)).forEachInformer(InformerEventSourceConfiguration.from(Pod.class, SftpUser.class)
         .withName("gateway-pods")
         .withLabelSelector(GatewayWatches.MANAGED + "," + Names.GATEWAY_LABEL)
-        .withItemStore(new SlimStore<>(p -> true, null, p -> p.setSpec(null)))
         .withOnUpdateFilter((now, before) -> ServingView.ready(now) != ServingView.ready(before))
         .withSecondaryToPrimaryMapper(p -> waiting(primary, p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)))
-        .build(), context);
+        .build()), context);
     out.add(pods);
     return out;
   }

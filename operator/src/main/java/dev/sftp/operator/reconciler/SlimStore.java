@@ -5,10 +5,20 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.processing.GroupVersionKind;
+import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -21,15 +31,21 @@ import java.util.stream.Stream;
  * resourceVersion, so that the informer still sees every change and a reference made later is
  * read with one GET ({@link #upgrade}). Without this, the operator held every Secret of the
  * cluster twice (docs/benchmarks.md, operator memory).
+ *
+ * <p>Each informer gets a store of its own ({@link #forEachInformer}); this object reads across
+ * them. JOSDK starts one informer per watched namespace when the operator watches a list of them
+ * (the chart's {@code watchNamespaces}) and hands each the configured store: fabric8 drops from
+ * an informer's store, with a delete event, whatever its namespace's (re)list did not return, so
+ * one store shared by two namespaces lost the other namespace's objects (NamespacedOperatorIT).
  */
-public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
+public class SlimStore<R extends HasMetadata> {
   static final String STUB = "sftp.dev/cache-stub";
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
-  private final Map<String, R> items = new ConcurrentHashMap<>();
+  private final List<Items<R>> parts = new CopyOnWriteArrayList<>();
   private final Predicate<R> whole;
   private final Function<ObjectMeta, R> stub;
-  private final java.util.function.Consumer<R> drop;
+  private final Consumer<R> drop;
 
   /**
    * @param whole which objects to keep whole (the others become stubs); evaluated on each put
@@ -40,7 +56,7 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
   }
 
   /** As above; {@code drop} removes, in place, more parts that this cache's readers never read. */
-  public SlimStore(Predicate<R> whole, Function<ObjectMeta, R> stub, java.util.function.Consumer<R> drop) {
+  public SlimStore(Predicate<R> whole, Function<ObjectMeta, R> stub, Consumer<R> drop) {
     this.whole = whole;
     this.stub = stub;
     this.drop = drop;
@@ -51,39 +67,65 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
     return new SlimStore<>(r -> true, null);
   }
 
-  @Override
-  public String getKey(R obj) {
-    return Cache.metaNamespaceKeyFunc(obj);
+  /** A new store in this cache, for one informer. */
+  public ItemStore<R> informerStore() {
+    Items<R> part = new Items<>(whole, stub, drop);
+    parts.add(part);
+    return part;
   }
 
-  @Override
-  public R put(String key, R obj) {
-    return items.put(key, whole.test(obj) ? slim(obj) : stubOf(obj));
+  /**
+   * The event source configuration {@code c}, but with a store of this cache for each informer
+   * JOSDK starts for it (it asks the configuration once per informer, one per watched namespace).
+   */
+  public InformerEventSourceConfiguration<R> forEachInformer(InformerEventSourceConfiguration<R> c) {
+    InformerConfiguration<R> ic = c.getInformerConfig();
+    InformerConfiguration<R> perInformer = new InformerConfiguration<>(ic.getResourceClass(), ic.getName(), ic.getNamespaces(),
+        ic.getFollowControllerNamespaceChanges(), ic.getLabelSelector(), ic.getOnAddFilter(), ic.getOnUpdateFilter(), ic.getOnDeleteFilter(),
+        ic.getGenericFilter(), null, ic.getInformerListLimit(), ic.getFieldSelector(), ic.isComparableResourceVersions(),
+        ic.getGhostResourceCacheCheckInterval()) {
+      @Override
+      public ItemStore<R> getItemStore() {
+        return informerStore();
+      }
+    };
+    return new InformerEventSourceConfiguration<>() {
+      @Override
+      public InformerConfiguration<R> getInformerConfig() {
+        return perInformer;
+      }
+
+      @Override
+      public SecondaryToPrimaryMapper<R> getSecondaryToPrimaryMapper() {
+        return c.getSecondaryToPrimaryMapper();
+      }
+
+      @Override
+      public <P extends HasMetadata> PrimaryToSecondaryMapper<P> getPrimaryToSecondaryMapper() {
+        return c.getPrimaryToSecondaryMapper();
+      }
+
+      @Override
+      public Optional<GroupVersionKind> getGroupVersionKind() {
+        return c.getGroupVersionKind();
+      }
+
+      @Override
+      public Optional<KubernetesClient> getKubernetesClient() {
+        return c.getKubernetesClient();
+      }
+    };
   }
 
-  @Override
-  public R remove(String key) {
-    return items.remove(key);
-  }
-
-  @Override
-  public Stream<String> keySet() {
-    return items.keySet().stream();
-  }
-
-  @Override
-  public Stream<R> values() {
-    return items.values().stream();
-  }
-
-  @Override
-  public int size() {
-    return items.size();
-  }
-
-  @Override
+  /** The object under the key ({@code namespace/name}), from whichever informer holds it. */
   public R get(String key) {
-    return items.get(key);
+    for (Items<R> part : parts) {
+      R r = part.get(key);
+      if (r != null) {
+        return r;
+      }
+    }
+    return null;
   }
 
   /** Whether a cached object is a stub, to be read whole from the API server. */
@@ -96,14 +138,14 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
    * that version (a newer one from the informer wins). Returns what the cache holds now.
    */
   public R upgrade(R full) {
-    return items.computeIfPresent(getKey(full), (k, cur) -> isStub(cur)
-        && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? slim(full) : cur);
-  }
-
-  /** A whole object as this store keeps it: trimmed, and without what {@code drop} removes. */
-  private R slim(R obj) {
-    drop.accept(trim(obj));
-    return obj;
+    String key = Cache.metaNamespaceKeyFunc(full);
+    for (Items<R> part : parts) {
+      R now = part.upgrade(key, full);
+      if (now != null) {
+        return now;
+      }
+    }
+    return null;
   }
 
   /** Drops what is never read, in place: the informer hands each object to the store first. */
@@ -118,9 +160,69 @@ public class SlimStore<R extends HasMetadata> implements ItemStore<R> {
     return obj;
   }
 
-  private R stubOf(R obj) {
-    ObjectMeta m = obj.getMetadata();
-    return stub.apply(new ObjectMetaBuilder().withName(m.getName()).withNamespace(m.getNamespace()).withUid(m.getUid())
-        .withResourceVersion(m.getResourceVersion()).withAnnotations(Map.of(STUB, "true")).build());
+  /** One informer's store. */
+  public static class Items<R extends HasMetadata> implements ItemStore<R> {
+    private final Map<String, R> items = new ConcurrentHashMap<>();
+    private final Predicate<R> whole;
+    private final Function<ObjectMeta, R> stub;
+    private final Consumer<R> drop;
+
+    protected Items(Predicate<R> whole, Function<ObjectMeta, R> stub, Consumer<R> drop) {
+      this.whole = whole;
+      this.stub = stub;
+      this.drop = drop;
+    }
+
+    @Override
+    public String getKey(R obj) {
+      return Cache.metaNamespaceKeyFunc(obj);
+    }
+
+    @Override
+    public R put(String key, R obj) {
+      return items.put(key, whole.test(obj) ? slim(obj) : stubOf(obj));
+    }
+
+    @Override
+    public R remove(String key) {
+      return items.remove(key);
+    }
+
+    @Override
+    public Stream<String> keySet() {
+      return items.keySet().stream();
+    }
+
+    @Override
+    public Stream<R> values() {
+      return items.values().stream();
+    }
+
+    @Override
+    public int size() {
+      return items.size();
+    }
+
+    @Override
+    public R get(String key) {
+      return items.get(key);
+    }
+
+    R upgrade(String key, R full) {
+      return items.computeIfPresent(key, (k, cur) -> isStub(cur)
+          && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? slim(full) : cur);
+    }
+
+    /** A whole object as this store keeps it: trimmed, and without what {@code drop} removes. */
+    private R slim(R obj) {
+      drop.accept(trim(obj));
+      return obj;
+    }
+
+    private R stubOf(R obj) {
+      ObjectMeta m = obj.getMetadata();
+      return stub.apply(new ObjectMetaBuilder().withName(m.getName()).withNamespace(m.getNamespace()).withUid(m.getUid())
+          .withResourceVersion(m.getResourceVersion()).withAnnotations(Map.of(STUB, "true")).build());
+    }
   }
 }

@@ -11,8 +11,6 @@ import dev.sftp.operator.reconciler.SftpUserReconciler;
 import dev.sftp.operator.reconciler.UserDirectory;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -27,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -45,30 +42,15 @@ class RealApiServerIT {
 
   @BeforeAll
   static void connect() throws Exception {
-    String kubeconfig = System.getenv("SFTP_IT_KUBECONFIG");
-    Assumptions.assumeTrue(kubeconfig != null && !kubeconfig.isBlank() && Files.isRegularFile(Path.of(kubeconfig)),
-        "SFTP_IT_KUBECONFIG names no kubeconfig: .ci/run starts a real API server for this test");
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))).build();
-    for (String f : List.of("sftpgateways.sftp.dev-v1.yml", "sftpusers.sftp.dev-v1.yml")) {
-      CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(Files.readString(Path.of("../crds", f)), CustomResourceDefinition.class);
-      // The 1.20 test server drops CEL rules (x-kubernetes-validations, 1.25+) on create; its
-      // server-side apply refuses them, so the CRDs are created, not applied.
-      client.resource(crd).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
-      client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-          .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
-              && c.getStatus().getConditions().stream().anyMatch(x -> x.getType().equals("Established") && x.getStatus().equals("True")), 60, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    String kubeconfig = RealApi.adminKubeconfig().toString();
+    client = RealApi.admin();
+    RealApi.createCrds(client);
     // The operator runs with only the rights the Helm chart grants it, when the chart is rendered.
     KubernetesClient operatorClient = client;
     String chart = System.getenv("SFTP_IT_CHART");
     if (chart != null && Files.exists(Path.of(chart))) {
-      client.resource(new NamespaceBuilder().withNewMetadata().withName("sftp-system").endMetadata().build()).serverSideApply();
-      for (HasMetadata o : client.load(Files.newInputStream(Path.of(chart))).items()) {
-        // The CRDs are created above (1.20 refuses their CEL rules in an apply); no pod runs here.
-        if (!o.getKind().equals("Deployment") && !o.getKind().equals("CustomResourceDefinition")) {
-          client.resource(o).fieldManager("sftp-it").forceConflicts().serverSideApply();
-        }
-      }
+      RealApi.namespace(client, "sftp-system");
+      RealApi.applyChart(client, Path.of(chart));
       Config asOperator = Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)));
       asOperator.setImpersonateUsername("system:serviceaccount:sftp-system:sftp");
       asOperator.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:sftp-system", "system:authenticated");
@@ -96,7 +78,7 @@ class RealApiServerIT {
   }
 
   static void namespace(String ns) {
-    client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).serverSideApply();
+    RealApi.namespace(client, ns);
   }
 
   static GenericKubernetesResource raw(String ns, String name, Map<String, Object> spec) {
@@ -267,17 +249,7 @@ class RealApiServerIT {
     mount.project(mounted);
 
     // The ServiceAccount's token, as the kubelet would mount it, in a kubeconfig for the gateway.
-    String token = client.serviceAccounts().inNamespace(ns).withName("files")
-        .tokenRequest(new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-        .getStatus().getToken();
-    String admin = Files.readString(Path.of(System.getenv("SFTP_IT_KUBECONFIG")));
-    java.util.regex.Matcher server = java.util.regex.Pattern.compile("server: (\\S+)").matcher(admin);
-    java.util.regex.Matcher ca = java.util.regex.Pattern.compile("certificate-authority-data: (\\S+)").matcher(admin);
-    assertThat(server.find() && ca.find()).isTrue();
-    Path kubeconfig = Files.writeString(tmp.resolve("gateway-kubeconfig"), String.join("\n",
-        "apiVersion: v1", "kind: Config", "clusters:", "- name: c", "  cluster:", "    server: " + server.group(1), "    certificate-authority-data: " + ca.group(1),
-        "users:", "- name: gw", "  user:", "    token: " + token, "contexts:", "- name: c", "  context: {cluster: c, user: gw, namespace: " + ns + "}",
-        "current-context: c", ""));
+    Path kubeconfig = RealApi.serviceAccountKubeconfig(client, ns, "files", tmp.resolve("gateway-kubeconfig"));
     Config gwConfig = Config.fromKubeconfig(Files.readString(kubeconfig));
     try (KubernetesClient asGateway = new KubernetesClientBuilder().withConfig(gwConfig).build()) {
       assertThat(asGateway.secrets().inNamespace(ns).withName("files-users-00").get()).isNotNull();

@@ -28,13 +28,14 @@ class ServingViewTest {
     SlimStore<Secret> own = SlimStore.whole();
     UserDirectory directory = new UserDirectory(null);
     directory.useOwnSecrets(own);
+    var informer = own.informerStore();
     ServingView view = new ServingView(directory);
     assertThat(view.renderedDigest(gw, alice)).as("nothing rendered yet").isNull();
 
     int version = 1;
     for (Secret s : GatewayRender.userShards(gw, List.of(alice))) {
       s.getMetadata().setResourceVersion(String.valueOf(version++));
-      own.put(own.getKey(s), s);
+      informer.put(informer.getKey(s), s);
     }
     String file = ServingView.listFile("alice");
     Secret shard = own.get("ns/" + Names.userShardSecret(gw, GatewayRender.shardOf("alice")));
@@ -47,7 +48,7 @@ class ServingViewTest {
     // Rendered again with the change: the new list's digest.
     for (Secret s : GatewayRender.userShards(gw, List.of(changed, bob))) {
       s.getMetadata().setResourceVersion(String.valueOf(version++));
-      own.put(own.getKey(s), s);
+      informer.put(informer.getKey(s), s);
     }
     shard = own.get("ns/" + Names.userShardSecret(gw, GatewayRender.shardOf("alice")));
     String reloaded = ConfigDirectory.listDigest(Base64.getDecoder().decode(shard.getData().get(file)));

@@ -34,6 +34,7 @@ class UserDirectoryTest {
   final UserDirectory directory = new UserDirectory(CLIENT);
   final SlimStore<Secret> secrets = SlimStore.whole();
   final SlimStore<ConfigMap> configMaps = SlimStore.whole();
+  final io.fabric8.kubernetes.client.informers.cache.ItemStore<Secret> secretsInformer = secrets.informerStore();
   final SftpGateway gw = gateway();
 
   static SftpGateway gateway() {
@@ -44,7 +45,7 @@ class UserDirectoryTest {
   }
 
   void password(String rv, String value) {
-    secrets.put("t/pw", new SecretBuilder().withNewMetadata().withName("pw").withNamespace("t").withResourceVersion(rv).endMetadata()
+    secretsInformer.put("t/pw", new SecretBuilder().withNewMetadata().withName("pw").withNamespace("t").withResourceVersion(rv).endMetadata()
         .withData(Map.of("password", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))).build());
   }
 
@@ -121,9 +122,10 @@ class UserDirectoryTest {
   void aTenantsCostlyRenderedHashIsNeverCheckedAgain() {
     String costly = "$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHRzYWx0c2FsdA$Vq3LhLn9o+e1cFuzpt5YW9qsGI3kZhbqTLJIf0FCMqA";
     SlimStore<Secret> own = SlimStore.whole();
+    var ownInformer = own.informerStore();
     for (Secret shard : dev.sftp.operator.render.GatewayRender.userShards(gw,
         List.of(new dev.sftp.contract.UserEntry("eve", costly, null, "t/eve", false, null, null, false, null, null, null)))) {
-      own.put(own.getKey(shard), shard);
+      ownInformer.put(ownInformer.getKey(shard), shard);
     }
     SftpUser u = UserFixtures.passwordUser("t", "eve", "files", "pw");
     u.getMetadata().setUid("uid-eve");
