@@ -235,10 +235,33 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     }
   }
 
-  /** A channel that takes its growth from the quota, when the user has one. */
-  private FileChannel counted(SftpSubsystemProxy subsystem, FileChannel channel, Quotas.Usage usage) throws IOException {
-    return usage == null ? channel
-        : new QuotaChannel(channel, usage, () -> quota(subsystem, true), () -> quotaExceeded(subsystem, true));
+  /**
+   * A channel that takes its growth from the quota, when the user has one. {@code physical} is the
+   * name it was just opened as (with the home's changes held still, so that it is this file).
+   */
+  private FileChannel counted(SftpSubsystemProxy subsystem, FileChannel channel, Quotas.Usage usage, Path physical) {
+    if (usage == null) {
+      return channel;
+    }
+    java.nio.file.attribute.BasicFileAttributes opened = statIfAny(physical);
+    Object key = opened == null ? null : opened.fileKey();
+    return new QuotaChannel(channel, usage, () -> quota(subsystem, true), () -> quotaExceeded(subsystem, true), () -> {
+      java.nio.file.attribute.BasicFileAttributes now = statIfAny(physical);
+      return key != null && now != null && key.equals(now.fileKey());
+    });
+  }
+
+  /** Holds the home's counted changes still (see {@link Quotas.Usage#lockChanges}); no quota, no lock. */
+  private static void lock(Quotas.Usage usage) {
+    if (usage != null) {
+      usage.lockChanges();
+    }
+  }
+
+  private static void unlock(Quotas.Usage usage) {
+    if (usage != null) {
+      usage.unlockChanges();
+    }
   }
 
   /** Size and kind of a name, not following a link at it; null if there is nothing. */
@@ -304,28 +327,31 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     Set<OpenOption> open = new HashSet<>(options);
     open.add(LinkOption.NOFOLLOW_LINKS);
     Quotas.Usage usage = writes ? usage(subsystem) : null;
-    boolean creates = physical.kind() == Kind.MISSING;
-    java.nio.file.attribute.BasicFileAttributes truncated = null;
-    if (usage != null && creates) {
-      takeFile(subsystem, usage);
-    } else if (usage != null && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-      truncated = statIfAny(physical.path());
-    }
-    // MINA answers a failure with a status code and its generic text, never the exception's
-    // message (which names the physical path); IsolationIT checks it.
-    FileChannel channel;
-    try (Beneath.At at = beneath.at(physical.path())) {
-      channel = FileChannel.open(at.path(), open, createAttrs);
-    } catch (IOException | RuntimeException e) {
-      if (usage != null && creates) {
-        usage.releaseFile();
+    lock(usage);
+    try {
+      java.nio.file.attribute.BasicFileAttributes there = usage == null ? null : statIfAny(physical.path());
+      boolean creates = usage != null && there == null;
+      if (creates) {
+        takeFile(subsystem, usage);
       }
-      throw e;
+      // MINA answers a failure with a status code and its generic text, never the exception's
+      // message (which names the physical path); IsolationIT checks it.
+      FileChannel channel;
+      try (Beneath.At at = beneath.at(physical.path())) {
+        channel = FileChannel.open(at.path(), open, createAttrs);
+      } catch (IOException | RuntimeException e) {
+        if (creates) {
+          usage.releaseFile();
+        }
+        throw e;
+      }
+      if (there != null && there.isRegularFile() && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+        usage.releaseBytes(there.size());
+      }
+      return counted(subsystem, channel, usage, physical.path());
+    } finally {
+      unlock(usage);
     }
-    if (truncated != null && truncated.isRegularFile()) {
-      usage.releaseBytes(truncated.size());
-    }
-    return counted(subsystem, channel, usage);
   }
 
   // ---- atomic uploads ----
@@ -392,15 +418,20 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       open.add(StandardOpenOption.READ);
     }
     Quotas.Usage usage = usage(subsystem);
-    takeFile(subsystem, usage);
     FileChannel channel;
-    try (Beneath.At at = beneath.at(temp)) {
-      channel = counted(subsystem, FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode)), usage);
-    } catch (IOException | RuntimeException e) {
-      if (usage != null) {
-        usage.releaseFile();
+    lock(usage);
+    try {
+      takeFile(subsystem, usage);
+      try (Beneath.At at = beneath.at(temp)) {
+        channel = counted(subsystem, FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode)), usage, temp);
+      } catch (IOException | RuntimeException e) {
+        if (usage != null) {
+          usage.releaseFile();
+        }
+        throw e;
       }
-      throw e;
+    } finally {
+      unlock(usage);
     }
     fileHandle.setAttribute(UPLOAD, new Upload(temp, physical.path(), exclusive, usage));
     RequestMemory m = RequestMemory.of(subsystem);
@@ -451,9 +482,14 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       if (upload.exclusive() && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         throw new FileAlreadyExistsException(virtual(file));
       }
-      java.nio.file.attribute.BasicFileAttributes replaced = upload.usage() == null ? null : statIfAny(upload.target());
-      Files.move(at.path(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      released(upload.usage(), replaced);
+      lock(upload.usage());
+      try {
+        java.nio.file.attribute.BasicFileAttributes replaced = upload.usage() == null ? null : statIfAny(upload.target());
+        Files.move(at.path(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        released(upload.usage(), replaced);
+      } finally {
+        unlock(upload.usage());
+      }
     } catch (IOException | RuntimeException e) {
       discard(upload);
       throw e;
@@ -461,14 +497,17 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
   }
 
   private void discard(Upload upload) {
-    java.nio.file.attribute.BasicFileAttributes gone = upload.usage() == null ? null : statIfAny(upload.temp());
+    lock(upload.usage());
     try (Beneath.At at = beneath.at(upload.temp())) {
+      java.nio.file.attribute.BasicFileAttributes gone = upload.usage() == null ? null : statIfAny(upload.temp());
       if (Files.deleteIfExists(at.path())) {
         released(upload.usage(), gone);
       }
     } catch (IOException e) {
       java.util.logging.Logger.getLogger(ConfinedFileSystemAccessor.class.getName())
           .warning("could not remove an unpublished upload's temporary " + upload.temp() + ": " + e);
+    } finally {
+      unlock(upload.usage());
     }
   }
 
@@ -617,11 +656,16 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     require(subsystem, Permission.DELETE, path);
     Path physical = confineParent(path);
     Quotas.Usage usage = usage(subsystem);
-    java.nio.file.attribute.BasicFileAttributes gone = usage == null ? null : statIfAny(physical);
-    try (Beneath.At at = beneath.at(physical)) {
-      Files.delete(at.path());
+    lock(usage);
+    try {
+      java.nio.file.attribute.BasicFileAttributes gone = usage == null ? null : statIfAny(physical);
+      try (Beneath.At at = beneath.at(physical)) {
+        Files.delete(at.path());
+      }
+      released(usage, gone);
+    } finally {
+      unlock(usage);
     }
-    released(usage, gone);
   }
 
   @Override
@@ -634,11 +678,16 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     }
     checkLinkStaysInside(oldPath, newPath);
     Quotas.Usage usage = usage(subsystem);
-    java.nio.file.attribute.BasicFileAttributes replaced = usage == null ? null : statIfAny(confineParent(newPath));
-    try (Beneath.At from = beneath.at(confineParent(oldPath)); Beneath.At to = beneath.at(confineParent(newPath))) {
-      Files.move(from.path(), to.path(), opts.toArray(new CopyOption[0]));
+    lock(usage);
+    try {
+      java.nio.file.attribute.BasicFileAttributes replaced = usage == null ? null : statIfAny(confineParent(newPath));
+      try (Beneath.At from = beneath.at(confineParent(oldPath)); Beneath.At to = beneath.at(confineParent(newPath))) {
+        Files.move(from.path(), to.path(), opts.toArray(new CopyOption[0]));
+      }
+      released(usage, replaced);
+    } finally {
+      unlock(usage);
     }
-    released(usage, replaced);
   }
 
   @Override
@@ -649,6 +698,15 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     List<CopyOption> options = new ArrayList<>(opts);
     options.add(LinkOption.NOFOLLOW_LINKS);
     Quotas.Usage usage = usage(subsystem);
+    lock(usage);
+    try {
+      copyCounted(subsystem, src, dst, options, usage);
+    } finally {
+      unlock(usage);
+    }
+  }
+
+  private void copyCounted(SftpSubsystemProxy subsystem, Path src, Path dst, List<CopyOption> options, Quotas.Usage usage) throws IOException {
     long bytes = 0;
     java.nio.file.attribute.BasicFileAttributes replaced = null;
     if (usage != null) {
@@ -744,14 +802,19 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       throw new AccessDeniedException(virtual(link), null, "the link's target '" + target + "' leaves the home directory");
     }
     Quotas.Usage usage = usage(subsystem);
-    takeFile(subsystem, usage);
-    try (Beneath.At at = beneath.at(physicalLink)) {
-      Files.createSymbolicLink(at.path(), physicalLink.getFileSystem().getPath(target));
-    } catch (IOException | RuntimeException e) {
-      if (usage != null) {
-        usage.releaseFile();
+    lock(usage);
+    try {
+      takeFile(subsystem, usage);
+      try (Beneath.At at = beneath.at(physicalLink)) {
+        Files.createSymbolicLink(at.path(), physicalLink.getFileSystem().getPath(target));
+      } catch (IOException | RuntimeException e) {
+        if (usage != null) {
+          usage.releaseFile();
+        }
+        throw e;
       }
-      throw e;
+    } finally {
+      unlock(usage);
     }
   }
 

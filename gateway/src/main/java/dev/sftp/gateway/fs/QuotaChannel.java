@@ -7,72 +7,79 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * A file opened for writing by a user with a quota: every write that makes the file longer takes
  * the growth from its home's {@link Quotas.Usage} first, and fails with the quota's refusal when
  * it does not fit (nothing is written then); a truncation gives the bytes back.
+ *
+ * <p>The growth is measured on the file itself (its size before and after, with the home's changes
+ * held still), not on what this handle saw: two handles of one file (WinSCP's and rclone's
+ * parallel uploads of one file write its parts through several) count its bytes once, and a
+ * second handle's truncation cannot make the first handle's rewrite free. A truncation gives bytes
+ * back only while the file is still the one under the name it was opened as ({@code linked}): the
+ * bytes of a removed file were given back when it was removed, and shrinking it afterwards
+ * through a handle kept open must not give them back twice.
  */
 final class QuotaChannel extends FileChannel {
   private final FileChannel file;
   private final Quotas.Usage usage;
   private final Supplier<Long> quota;
   private final Supplier<IOException> exceeded;
-  /** The file's length as this channel made it (another channel's writes are not seen). */
-  private long size;
+  private final BooleanSupplier linked;
+
+  /** A write to the underlying channel. */
+  private interface Write {
+    long run() throws IOException;
+  }
 
   /**
    * @param quota the user's byte quota now (read at every write: a change applies at once)
    * @param exceeded the refusal to throw when a write does not fit
+   * @param linked whether the file is still the one under the name it was opened as
    */
-  QuotaChannel(FileChannel file, Quotas.Usage usage, Supplier<Long> quota, Supplier<IOException> exceeded) throws IOException {
+  QuotaChannel(FileChannel file, Quotas.Usage usage, Supplier<Long> quota, Supplier<IOException> exceeded, BooleanSupplier linked) {
     this.file = file;
     this.usage = usage;
     this.quota = quota;
     this.exceeded = exceeded;
-    this.size = file.size();
+    this.linked = linked;
   }
 
-  private synchronized void grow(long end) throws IOException {
-    long more = end - size;
-    if (more > 0) {
-      if (!usage.takeBytes(more, quota.get())) {
+  /** A write that may end at {@code end}: takes the growth first, then counts what it really grew. */
+  private long counted(long end, Write write) throws IOException {
+    usage.lockChanges();
+    try {
+      long before = file.size();
+      long taken = Math.max(0, end - before);
+      if (taken > 0 && !usage.takeBytes(taken, quota.get())) {
         throw exceeded.get();
       }
-      size = end;
-    }
-  }
-
-  /** Gives back what a write took and did not write (a failed or short write). */
-  private synchronized void settle(long end) throws IOException {
-    long real = file.size();
-    if (real < size && end > real) {
-      usage.releaseBytes(size - Math.max(real, 0));
-      size = real;
+      try {
+        return write.run();
+      } finally {
+        long grew = Math.max(0, file.size() - before);
+        if (grew < taken) {
+          usage.releaseBytes(taken - grew);
+        } else {
+          usage.addBytes(grew - taken);
+        }
+      }
+    } finally {
+      usage.unlockChanges();
     }
   }
 
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
-    long end = position + src.remaining();
-    grow(end);
-    try {
-      return file.write(src, position);
-    } finally {
-      settle(end);
-    }
+    return (int) counted(position + src.remaining(), () -> file.write(src, position));
   }
 
   @Override
   public int write(ByteBuffer src) throws IOException {
-    long end = file.position() + src.remaining();
-    grow(end);
-    try {
-      return file.write(src);
-    } finally {
-      settle(end);
-    }
+    return (int) counted(file.position() + src.remaining(), () -> file.write(src));
   }
 
   @Override
@@ -81,33 +88,26 @@ final class QuotaChannel extends FileChannel {
     for (int i = offset; i < offset + length; i++) {
       n += srcs[i].remaining();
     }
-    long end = file.position() + n;
-    grow(end);
-    try {
-      return file.write(srcs, offset, length);
-    } finally {
-      settle(end);
-    }
+    return counted(file.position() + n, () -> file.write(srcs, offset, length));
   }
 
   @Override
   public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-    long end = position + count;
-    grow(end);
-    try {
-      return file.transferFrom(src, position, count);
-    } finally {
-      settle(end);
-    }
+    return counted(position + count, () -> file.transferFrom(src, position, count));
   }
 
   @Override
-  public synchronized FileChannel truncate(long newSize) throws IOException {
-    file.truncate(newSize);
-    long real = file.size();
-    if (real < size) {
-      usage.releaseBytes(size - real);
-      size = real;
+  public FileChannel truncate(long newSize) throws IOException {
+    usage.lockChanges();
+    try {
+      long before = file.size();
+      file.truncate(newSize);
+      long after = file.size();
+      if (after < before && linked.getAsBoolean()) {
+        usage.releaseBytes(before - after);
+      }
+    } finally {
+      usage.unlockChanges();
     }
     return this;
   }

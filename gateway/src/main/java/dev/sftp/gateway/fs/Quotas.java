@@ -71,6 +71,7 @@ public final class Quotas {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong files = new AtomicLong();
     private volatile long countedAt;
+    private final java.util.concurrent.locks.ReentrantLock changes = new java.util.concurrent.locks.ReentrantLock();
     /** The count under way or last done; null before the first. */
     private java.util.concurrent.CompletableFuture<Void> counting;
 
@@ -178,6 +179,28 @@ public final class Quotas {
           return true;
         }
       }
+    }
+
+    /** Adds {@code n} bytes that are already written, whatever the quota (they are there). */
+    void addBytes(long n) {
+      if (n > 0) {
+        bytes.addAndGet(n);
+      }
+    }
+
+    /**
+     * Held around every change this gateway makes to the home that the count follows, from the
+     * look at what is there (a size, the name to be replaced) to the count's update, and around
+     * every write and truncation of its files: two sessions of the home, or two handles of one
+     * file, each count from what the other left, never from a size one of them saw before. A
+     * write holds it for the write itself (one system call into the page cache).
+     */
+    void lockChanges() {
+      changes.lock();
+    }
+
+    void unlockChanges() {
+      changes.unlock();
     }
 
     void releaseBytes(long n) {
