@@ -72,6 +72,9 @@ public final class Quotas {
     private final AtomicLong files = new AtomicLong();
     private volatile long countedAt;
     private final java.util.concurrent.locks.ReentrantLock changes = new java.util.concurrent.locks.ReentrantLock();
+    private volatile boolean countingNow;
+    private final AtomicLong addedDuringCount = new AtomicLong();
+    private final AtomicLong filesDuringCount = new AtomicLong();
     /** The count under way or last done; null before the first. */
     private java.util.concurrent.CompletableFuture<Void> counting;
 
@@ -124,28 +127,75 @@ public final class Quotas {
 
     private void count() throws IOException {
       long t0 = System.nanoTime();
+      beginCount();
       long[] n = new long[2];
-      if (Files.isDirectory(home, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        Files.walkFileTree(home, new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
-            n[1]++;
-            if (a.isRegularFile()) {
-              n[0] += a.size();
+      try {
+        if (Files.isDirectory(home, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          Files.walkFileTree(home, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
+              n[1]++;
+              if (a.isRegularFile()) {
+                n[0] += a.size();
+              }
+              return FileVisitResult.CONTINUE;
             }
-            return FileVisitResult.CONTINUE;
-          }
 
-          @Override
-          public FileVisitResult visitFileFailed(Path file, IOException e) {
-            return FileVisitResult.CONTINUE; // gone meanwhile, or unreadable: not counted
-          }
-        });
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+              return FileVisitResult.CONTINUE; // gone meanwhile, or unreadable: not counted
+            }
+          });
+        }
+      } catch (IOException | RuntimeException e) {
+        endCount(-1, -1);
+        throw e;
       }
-      bytes.set(n[0]);
-      files.set(n[1]);
-      countedAt = System.nanoTime();
+      endCount(n[0], n[1]);
       LOG.fine(() -> "counted " + home + ": " + n[1] + " files, " + n[0] + " bytes in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    /**
+     * From here until {@link #endCount}, what the home's sessions add is also kept aside: the walk
+     * may already have passed the file that grew. (Flipped with the home's changes held still, so
+     * that no change falls between the flag and the walk.)
+     */
+    void beginCount() {
+      lockChanges();
+      try {
+        addedDuringCount.set(0);
+        filesDuringCount.set(0);
+        countingNow = true;
+      } finally {
+        unlockChanges();
+      }
+    }
+
+    /**
+     * The count is what the walk found plus what was added meanwhile. What was removed meanwhile is
+     * not taken off (the walk may not have reached it, or may have): the count can come out too
+     * high until the next one, never too low, so that writing during a recount frees nothing. A
+     * walk that failed (negative figures) leaves the count as it was.
+     */
+    void endCount(long walkedBytes, long walkedFiles) {
+      lockChanges();
+      try {
+        countingNow = false;
+        if (walkedBytes < 0) {
+          return;
+        }
+        bytes.set(walkedBytes + addedDuringCount.get());
+        files.set(walkedFiles + filesDuringCount.get());
+        countedAt = System.nanoTime();
+      } finally {
+        unlockChanges();
+      }
+    }
+
+    private void added(long n) {
+      if (countingNow) {
+        addedDuringCount.addAndGet(n);
+      }
     }
 
     /** Takes {@code n} more bytes if the quota allows; false if it does not (nothing taken). */
@@ -155,6 +205,7 @@ public final class Quotas {
       }
       if (quota == null) {
         bytes.addAndGet(n);
+        added(n);
         return true;
       }
       while (true) {
@@ -163,6 +214,7 @@ public final class Quotas {
           return false;
         }
         if (bytes.compareAndSet(now, now + n)) {
+          added(n);
           return true;
         }
       }
@@ -176,6 +228,9 @@ public final class Quotas {
           return false;
         }
         if (files.compareAndSet(now, now + 1)) {
+          if (countingNow) {
+            filesDuringCount.incrementAndGet();
+          }
           return true;
         }
       }
@@ -185,6 +240,7 @@ public final class Quotas {
     void addBytes(long n) {
       if (n > 0) {
         bytes.addAndGet(n);
+        added(n);
       }
     }
 
