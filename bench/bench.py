@@ -189,7 +189,7 @@ class OpenSsh(Server):
 class Gateway(Server):
     name = "gateway"
 
-    def __init__(self, work, java, pubkey, password_hash, jvm_opts):
+    def __init__(self, work, java, pubkey, password_hash, jvm_opts, quota=False):
         d = work / "gateway"
         (d / "config").mkdir(parents=True)
         sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "config/ssh_host_ed25519_key")])
@@ -198,6 +198,9 @@ class Gateway(Server):
         user = {"name": USER, "authorizedKeys": [pubkey.strip()], "home": USER}
         if password_hash:
             user["passwordHash"] = password_hash
+        if quota:
+            # a quota that never binds: every write is counted (fs/QuotaChannel), as for a tenant with one
+            user["limits"] = {"quotaBytes": 1 << 40, "quotaFiles": 10_000_000}
         (d / "config/gateway.json").write_text(json.dumps({
             "apiVersion": "gateway.sftp.dev/v1alpha1", "kind": "GatewayConfig",
             "server": {"listenAddress": "127.0.0.1", "port": self.port, "hostKeys": ["ssh_host_ed25519_key"],
@@ -312,6 +315,7 @@ def main():
     # What a pod gets: the image's JAVA_TOOL_OPTIONS (gateway/pom.xml, profile images) and the
     # heap floor the operator renders when the gateway has no memory limit (GatewayRender.jvmMemoryOptions).
     ap.add_argument("--jvm-opts", default=os.environ.get("BENCH_JVM_OPTS", "-XX:MaxRAMPercentage=75 -Xms512m"))
+    ap.add_argument("--quota", action="store_true", help="the gateway's user has a (never binding) quota: every write is counted")
     ap.add_argument("--no-account", action="store_true", help="no temporary system account: no password logins")
     ap.add_argument("--out", default=str(ROOT / "bench/out"))
     ap.add_argument("--workloads", default="bulk,lftp,small,concurrent,logins,flood,idle", help="comma-separated subset")
@@ -395,7 +399,7 @@ def main():
         from argon2 import PasswordHasher  # python3-argon2; the gateway's default parameters
         phash = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(PASSWORD)
 
-    gw = Gateway(work, a.java, pub, phash, a.jvm_opts.split())
+    gw = Gateway(work, a.java, pub, phash, a.jvm_opts.split(), quota=a.quota)
     servers.append(gw)  # stopped at exit even when sshd fails to start
     gw.user = USER
     ossh = OpenSsh(work, login_user, pub)
