@@ -74,7 +74,7 @@ final class GatewayWatches {
         .withSecondaryToPrimaryMapper(GatewayWatches::byGatewayLabel)
         .build()), context));
     // The SftpUsers that name a gateway, in any namespace; their status is not read here.
-    users = new InformerEventSource<>(new SlimStore<SftpUser>(u -> true, null, u -> u.setStatus(null)).forEachInformer(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
+    users = new InformerEventSource<>(new SlimStore<SftpUser>(u -> true, null, u -> { u.setStatus(null); SftpUserStore.share(u); }).forEachInformer(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
         .withName("users")
         .withInformerListLimit(500L)
         .withOnUpdateFilter((now, before) -> !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())

@@ -1,6 +1,7 @@
 package dev.sftp.operator.reconciler;
 
 import dev.sftp.operator.model.SftpUser;
+import io.fabric8.kubernetes.api.model.Condition;
 
 /**
  * The user controller's cache of SftpUsers (10,000 on a gateway is a case the operator is sized
@@ -10,6 +11,25 @@ import dev.sftp.operator.model.SftpUser;
  */
 public class SftpUserStore extends SlimStore.Items<SftpUser> {
   public SftpUserStore() {
-    super(u -> true, null, u -> { });
+    super(u -> true, null, SftpUserStore::share);
+  }
+
+  /** Makes the strings that many users hold alike ({@link SlimStore#shared}) one instance each. */
+  static void share(SftpUser u) {
+    if (u.getSpec() != null && u.getSpec().gateway != null) {
+      u.getSpec().gateway.name = SlimStore.shared(u.getSpec().gateway.name);
+      u.getSpec().gateway.namespace = SlimStore.shared(u.getSpec().gateway.namespace);
+    }
+    if (u.getSpec() != null && u.getSpec().password != null && u.getSpec().password.secretKeyRef != null) {
+      u.getSpec().password.secretKeyRef.key = SlimStore.shared(u.getSpec().password.secretKeyRef.key);
+    }
+    if (u.getStatus() != null && u.getStatus().conditions != null) {
+      for (Condition c : u.getStatus().conditions) {
+        c.setType(SlimStore.shared(c.getType()));
+        c.setStatus(SlimStore.shared(c.getStatus()));
+        c.setReason(SlimStore.shared(c.getReason()));
+        c.setLastTransitionTime(SlimStore.shared(c.getLastTransitionTime()));
+      }
+    }
   }
 }

@@ -148,10 +148,35 @@ public class SlimStore<R extends HasMetadata> {
     return null;
   }
 
+  /**
+   * Strings that repeat from object to object (namespaces, condition types and reasons, a
+   * gateway's name): one instance for all the cached objects that hold them, not one each. (The
+   * JVM's string deduplication shares their bytes, not the String objects.) Bounded in count and
+   * length, so that what tenants write cannot make it grow without end.
+   */
+  private static final ConcurrentHashMap<String, String> SHARED = new ConcurrentHashMap<>();
+  private static final int SHARED_MAX = 20_000;
+
+  static String shared(String s) {
+    if (s == null || s.length() > 256) {
+      return s;
+    }
+    String c = SHARED.get(s);
+    if (c != null || SHARED.size() >= SHARED_MAX) {
+      return c != null ? c : s;
+    }
+    c = SHARED.putIfAbsent(s, s);
+    return c == null ? s : c;
+  }
+
   /** Drops what is never read, in place: the informer hands each object to the store first. */
   static <R extends HasMetadata> R trim(R obj) {
     ObjectMeta m = obj.getMetadata();
     m.setManagedFields(null);
+    m.setNamespace(shared(m.getNamespace()));
+    if (obj instanceof io.fabric8.kubernetes.api.model.Secret secret) {
+      secret.setType(shared(secret.getType()));
+    }
     if (m.getAnnotations() != null && m.getAnnotations().containsKey(LAST_APPLIED)) {
       Map<String, String> a = new HashMap<>(m.getAnnotations());
       a.remove(LAST_APPLIED);

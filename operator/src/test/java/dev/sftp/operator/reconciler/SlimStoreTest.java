@@ -87,4 +87,18 @@ class SlimStoreTest {
     assertThat(store.get("t/a")).isNull();
     assertThat(store.get("u/b")).isNotNull();
   }
+
+  /** Strings many cached objects hold alike are one instance; long ones are left alone. */
+  @Test
+  void repeatedStringsAreHeldOnce() {
+    var users = new SftpUserStore();
+    var a = UserFixtures.keyUser(new String("tenants"), "a", new String("files"), "ssh-ed25519 AAAA");
+    var b = UserFixtures.keyUser(new String("tenants"), "b", new String("files"), "ssh-ed25519 AAAA");
+    users.put("tenants/a", a);
+    users.put("tenants/b", b);
+    assertThat(users.get("tenants/a").getMetadata().getNamespace()).isSameAs(users.get("tenants/b").getMetadata().getNamespace());
+    assertThat(users.get("tenants/a").getSpec().gateway.name).isSameAs(users.get("tenants/b").getSpec().gateway.name);
+    String longer = "x".repeat(300);
+    assertThat(SlimStore.shared(new String(longer))).isNotSameAs(SlimStore.shared(new String(longer)));
+  }
 }
