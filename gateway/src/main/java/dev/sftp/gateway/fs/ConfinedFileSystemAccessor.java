@@ -264,6 +264,32 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     }
   }
 
+  private interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  /**
+   * Makes a new name in the home that the quota counts as a file (an upload's temporary, a link):
+   * with the home's changes held still, one more file is taken first, and given back if the name
+   * could not be made.
+   */
+  private <T> T newFile(SftpSubsystemProxy subsystem, Quotas.Usage usage, IoCall<T> make) throws IOException {
+    lock(usage);
+    try {
+      takeFile(subsystem, usage);
+      try {
+        return make.call();
+      } catch (IOException | RuntimeException e) {
+        if (usage != null) {
+          usage.releaseFile();
+        }
+        throw e;
+      }
+    } finally {
+      unlock(usage);
+    }
+  }
+
   /** Size and kind of a name, not following a link at it; null if there is nothing. */
   private java.nio.file.attribute.BasicFileAttributes statIfAny(Path physical) {
     try (Beneath.At at = beneath.at(physical)) {
@@ -418,21 +444,11 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
       open.add(StandardOpenOption.READ);
     }
     Quotas.Usage usage = usage(subsystem);
-    FileChannel channel;
-    lock(usage);
-    try {
-      takeFile(subsystem, usage);
+    FileChannel channel = newFile(subsystem, usage, () -> {
       try (Beneath.At at = beneath.at(temp)) {
-        channel = counted(subsystem, FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode)), usage, temp);
-      } catch (IOException | RuntimeException e) {
-        if (usage != null) {
-          usage.releaseFile();
-        }
-        throw e;
+        return counted(subsystem, FileChannel.open(at.path(), open, PosixFilePermissions.asFileAttribute(mode)), usage, temp);
       }
-    } finally {
-      unlock(usage);
-    }
+    });
     fileHandle.setAttribute(UPLOAD, new Upload(temp, physical.path(), exclusive, usage));
     RequestMemory m = RequestMemory.of(subsystem);
     if (m != null) {
@@ -801,21 +817,12 @@ public class ConfinedFileSystemAccessor implements SftpFileSystemAccessor {
     } else if (walk(from, existing, false) == null) {
       throw new AccessDeniedException(virtual(link), null, "the link's target '" + target + "' leaves the home directory");
     }
-    Quotas.Usage usage = usage(subsystem);
-    lock(usage);
-    try {
-      takeFile(subsystem, usage);
+    Path targetPath = physicalLink.getFileSystem().getPath(target);
+    newFile(subsystem, usage(subsystem), () -> {
       try (Beneath.At at = beneath.at(physicalLink)) {
-        Files.createSymbolicLink(at.path(), physicalLink.getFileSystem().getPath(target));
-      } catch (IOException | RuntimeException e) {
-        if (usage != null) {
-          usage.releaseFile();
-        }
-        throw e;
+        return Files.createSymbolicLink(at.path(), targetPath);
       }
-    } finally {
-      unlock(usage);
-    }
+    });
   }
 
   /**
