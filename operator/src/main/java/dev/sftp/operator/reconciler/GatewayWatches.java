@@ -56,8 +56,12 @@ final class GatewayWatches {
     return referencedConfigMaps;
   }
 
-  /** The event sources of the gateway controller; {@code disruptionBudgets}: watch PDBs too. */
-  List<EventSource<?, SftpGateway>> sources(EventSourceContext<SftpGateway> context, boolean disruptionBudgets) {
+  /**
+   * The event sources of the gateway controller; {@code disruptionBudgets}: watch PDBs too. The
+   * SftpUsers and referenced Secrets are held as one instance with the user controller's caches
+   * ({@link UserDirectory#userTwins}).
+   */
+  List<EventSource<?, SftpGateway>> sources(EventSourceContext<SftpGateway> context, boolean disruptionBudgets, UserDirectory directory) {
     List<EventSource<?, SftpGateway>> sources = new ArrayList<>();
     List<Class<? extends HasMetadata>> owned = new ArrayList<>(List.of(Deployment.class, Service.class, PersistentVolumeClaim.class,
         ServiceAccount.class, Role.class, RoleBinding.class));
@@ -73,8 +77,9 @@ final class GatewayWatches {
         .withLabelSelector(MANAGED)
         .withSecondaryToPrimaryMapper(GatewayWatches::byGatewayLabel)
         .build()), context));
-    // The SftpUsers that name a gateway, in any namespace; their status is not read here.
-    users = new InformerEventSource<>(new SlimStore<SftpUser>(u -> true, null, u -> { u.setStatus(null); SftpUserStore.share(u); }).forEachInformer(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
+    // The SftpUsers that name a gateway, in any namespace; their status is not read here, but it is
+    // kept: the instance is the user controller's (one object per user between both caches).
+    users = new InformerEventSource<>(new SlimStore<SftpUser>(u -> true, null, SftpUserStore::share).sharing(directory.userTwins()).forEachInformer(InformerEventSourceConfiguration.from(SftpUser.class, SftpGateway.class)
         .withName("users")
         .withInformerListLimit(500L)
         .withOnUpdateFilter((now, before) -> !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
@@ -91,7 +96,7 @@ final class GatewayWatches {
     // Secrets and ConfigMaps a user (or a gateway's spec.hostKeys) references: a rotation
     // re-renders the gateways of the users that read it. Held whole only while referenced.
     referencedSecrets = new SlimStore<>(s -> !usersReferencing(BY_SECRET, s).isEmpty() || !gatewaysReadingHostKeys(context, s).isEmpty(),
-        m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
+        m -> { Secret s = new Secret(); s.setMetadata(m); return s; }).sharing(directory.secretTwins());
     sources.add(new InformerEventSource<>(referencedSecrets.forEachInformer(InformerEventSourceConfiguration.from(Secret.class, SftpGateway.class)
         .withName("referenced-secrets")
         .withInformerListLimit(500L)

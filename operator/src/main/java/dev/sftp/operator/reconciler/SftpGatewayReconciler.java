@@ -89,7 +89,7 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     directory.useOwnSecrets(watches.ownSecrets());
     var primary = context.getPrimaryCache();
     metrics.liveGateways(() -> primary.list().map(Names::gatewayKey).toList());
-    return watches.sources(context, disruptionBudgets);
+    return watches.sources(context, disruptionBudgets, directory);
   }
 
   @SuppressWarnings("unchecked")

@@ -51,7 +51,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
   private volatile InformerEventSource<SftpGateway, SftpUser> gateways;
   private SlimStore<Secret> secrets;
   private SlimStore<ConfigMap> configMaps;
-  private InformerEventSource<Pod, SftpUser> pods;
+  private volatile InformerEventSource<Pod, SftpUser> pods;
   private final ServingView serving;
   /**
    * uid → the digest of the entry last judged served. Ready stays True while the entry is the
@@ -83,6 +83,11 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
   public List<EventSource<?, SftpUser>> prepareEventSources(EventSourceContext<SftpUser> context) {
     List<EventSource<?, SftpUser>> out = new ArrayList<>();
     IndexerResourceCache<SftpUser> primary = context.getPrimaryCache();
+    // One instance per user between this cache and the gateway controller's (not when several
+    // namespaces are watched: then each informer keeps fabric8's own store).
+    if (context.getControllerConfiguration().getInformerConfig().getItemStore() instanceof SftpUserStore store) {
+      store.sharing(directory.userTwins());
+    }
     // Indexes, so that no event or pass scans every user (10,000 users on a gateway).
     primary.addIndexers(Map.of(
         BY_GATEWAY, u -> Names.gatewayKey(u) == null ? List.of() : List.of(Names.gatewayKey(u)),
@@ -95,6 +100,11 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
     // wakes nobody else). What they become is decided from specs alone, never from a status.
     gateways = new InformerEventSource<>(InformerEventSourceConfiguration.from(SftpGateway.class, SftpUser.class)
         .withName("gateways")
+        // The mappers from a user to what it reads (here and below) are given so that JOSDK keeps
+        // no index of its own from each user to them (a concurrent set per user and source, ~7 MiB
+        // at 10,000 users); this controller reads them by key, not through the context.
+        .withPrimaryToSecondaryMapper((SftpUser u) -> Names.gatewayKey(u) == null ? Set.of()
+            : Set.of(new ResourceID(u.getSpec().gateway.name, Names.gatewayNamespace(u))))
         .withSecondaryToPrimaryMapper(gw -> {
           Long seen = gw.getStatus() == null ? null : gw.getStatus().observedGeneration;
           // A deleted gateway is out of the cache by the time its event is mapped.
@@ -108,17 +118,30 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
         .build(), context);
     out.add(gateways);
     // Referenced Secrets and ConfigMaps: a rotation takes effect without touching the SftpUser.
-    secrets = new SlimStore<>(s -> !primary.byIndex(BY_SECRET, key(s)).isEmpty(), m -> { Secret s = new Secret(); s.setMetadata(m); return s; });
+    secrets = new SlimStore<>(s -> !primary.byIndex(BY_SECRET, key(s)).isEmpty(), m -> { Secret s = new Secret(); s.setMetadata(m); return s; })
+        .sharing(directory.secretTwins());
     // Also the gateways' serving ConfigMaps, whole: what each pod reports it serves.
     configMaps = new SlimStore<>(c -> Names.servingGatewayKey(c) != null || !primary.byIndex(BY_CONFIGMAP, key(c)).isEmpty(),
         m -> { ConfigMap c = new ConfigMap(); c.setMetadata(m); return c; });
     out.add(new InformerEventSource<>(secrets.forEachInformer(InformerEventSourceConfiguration.from(Secret.class, SftpUser.class)
         .withName("user-secrets")
+        .withPrimaryToSecondaryMapper((SftpUser u) -> UserResolver.referencedSecrets(u).stream()
+            .map(n -> new ResourceID(n, u.getMetadata().getNamespace())).collect(Collectors.toSet()))
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(s -> ids(primary.byIndex(BY_SECRET, key(s))))
         .build()), context));
     out.add(new InformerEventSource<>(configMaps.forEachInformer(InformerEventSourceConfiguration.from(ConfigMap.class, SftpUser.class)
         .withName("user-configmaps")
+        .withPrimaryToSecondaryMapper((SftpUser u) -> {
+          Set<ResourceID> read = new java.util.HashSet<>();
+          if (UserResolver.referencedConfigMap(u) != null) {
+            read.add(new ResourceID(UserResolver.referencedConfigMap(u), u.getMetadata().getNamespace()));
+          }
+          if (Names.gatewayKey(u) != null) {
+            read.add(new ResourceID(Names.servingConfigMap(u.getSpec().gateway.name), Names.gatewayNamespace(u)));
+          }
+          return read;
+        })
         .withInformerListLimit(500L)
         .withSecondaryToPrimaryMapper(c -> {
           String gw = Names.servingGatewayKey(c);
@@ -141,6 +164,9 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
     // The gateways' pods: one becoming ready (or going) changes who must serve a user.
     pods = new InformerEventSource<>(new SlimStore<Pod>(p -> true, null, p -> p.setSpec(null)).forEachInformer(InformerEventSourceConfiguration.from(Pod.class, SftpUser.class)
         .withName("gateway-pods")
+        .withPrimaryToSecondaryMapper((SftpUser u) -> pods == null || Names.gatewayKey(u) == null ? Set.of()
+            : pods.list(Names.gatewayNamespace(u), p -> u.getSpec().gateway.name.equals(p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)))
+                .map(ResourceID::fromResource).collect(Collectors.toSet()))
         .withLabelSelector(GatewayWatches.MANAGED + "," + Names.GATEWAY_LABEL)
         .withOnUpdateFilter((now, before) -> ServingView.ready(now) != ServingView.ready(before))
         .withSecondaryToPrimaryMapper(p -> waiting(primary, p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)))

@@ -29,6 +29,8 @@ public class SftpUserStore extends SlimStore.Items<SftpUser> {
         c.setStatus(SlimStore.shared(c.getStatus()));
         c.setReason(SlimStore.shared(c.getReason()));
         c.setLastTransitionTime(SlimStore.shared(c.getLastTransitionTime()));
+        c.setMessage(SlimStore.shared(c.getMessage()));
+        c.setAdditionalProperties(SlimStore.empty(c.getAdditionalProperties()));
       }
     }
   }

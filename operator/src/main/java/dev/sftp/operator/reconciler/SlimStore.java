@@ -46,6 +46,7 @@ public class SlimStore<R extends HasMetadata> {
   private final Predicate<R> whole;
   private final Function<ObjectMeta, R> stub;
   private final Consumer<R> drop;
+  private volatile Twins<R> twins;
 
   /**
    * @param whole which objects to keep whole (the others become stubs); evaluated on each put
@@ -70,8 +71,21 @@ public class SlimStore<R extends HasMetadata> {
   /** A new store in this cache, for one informer. */
   public ItemStore<R> informerStore() {
     Items<R> part = new Items<>(whole, stub, drop);
+    part.twin = key -> twins == null ? null : twins.find(this, key);
     parts.add(part);
     return part;
+  }
+
+  /**
+   * Holds the objects it keeps whole as one instance with the other caches of {@code t}: an object
+   * one of them already holds at the same uid and resourceVersion is kept, not the copy this
+   * informer deserialized. The caches must trim objects alike ({@code drop}) and never change
+   * what they hold. Returns this.
+   */
+  public SlimStore<R> sharing(Twins<R> t) {
+    t.join(this, this::get);
+    twins = t;
+    return this;
   }
 
   /**
@@ -169,20 +183,71 @@ public class SlimStore<R extends HasMetadata> {
     return c == null ? s : c;
   }
 
-  /** Drops what is never read, in place: the informer hands each object to the store first. */
+  /**
+   * Drops what is never read, in place: the informer hands each object to the store first. The
+   * empty maps and lists fabric8 gives every object (labels, annotations, owner references,
+   * finalizers, unknown fields; a Secret's {@code stringData}) become the JDK's shared empty ones:
+   * six to nine per object, a tenth of the heap at 10,000 users (docs/benchmarks.md). Read-only,
+   * as everything a cache holds; JOSDK reconciles a copy.
+   */
   static <R extends HasMetadata> R trim(R obj) {
     ObjectMeta m = obj.getMetadata();
     m.setManagedFields(null);
     m.setNamespace(shared(m.getNamespace()));
     if (obj instanceof io.fabric8.kubernetes.api.model.Secret secret) {
       secret.setType(shared(secret.getType()));
+      secret.setStringData(empty(secret.getStringData()));
+      secret.setAdditionalProperties(empty(secret.getAdditionalProperties()));
+    } else if (obj instanceof io.fabric8.kubernetes.api.model.ConfigMap cm) {
+      cm.setBinaryData(empty(cm.getBinaryData()));
+      cm.setAdditionalProperties(empty(cm.getAdditionalProperties()));
     }
     if (m.getAnnotations() != null && m.getAnnotations().containsKey(LAST_APPLIED)) {
       Map<String, String> a = new HashMap<>(m.getAnnotations());
       a.remove(LAST_APPLIED);
       m.setAnnotations(a.isEmpty() ? null : a);
     }
+    m.setAnnotations(empty(m.getAnnotations()));
+    m.setLabels(empty(m.getLabels()));
+    m.setAdditionalProperties(empty(m.getAdditionalProperties()));
+    m.setFinalizers(empty(m.getFinalizers()));
+    m.setOwnerReferences(empty(m.getOwnerReferences()));
     return obj;
+  }
+
+  /** The shared empty map for an empty one; null and non-empty maps as they are. */
+  static <K, V> Map<K, V> empty(Map<K, V> m) {
+    return m != null && m.isEmpty() ? Map.of() : m;
+  }
+
+  static <T> List<T> empty(List<T> l) {
+    return l != null && l.isEmpty() ? List.of() : l;
+  }
+
+  /**
+   * Caches that hold the same objects (the two controllers' SftpUsers, the referenced Secrets both
+   * read): each whole object is held once between them ({@link #sharing}). One per operator, not
+   * process-wide: operators in one JVM (the tests) never share objects.
+   */
+  public static final class Twins<R extends HasMetadata> {
+    private final List<Map.Entry<Object, Function<String, R>>> members = new CopyOnWriteArrayList<>();
+
+    void join(Object cache, Function<String, R> get) {
+      members.add(Map.entry(cache, get));
+    }
+
+    /** A whole object another member holds under the key, or null. */
+    R find(Object self, String key) {
+      for (Map.Entry<Object, Function<String, R>> m : members) {
+        if (m.getKey() != self) {
+          R r = m.getValue().apply(key);
+          if (r != null && !isStub(r)) {
+            return r;
+          }
+        }
+      }
+      return null;
+    }
   }
 
   /** One informer's store. */
@@ -191,6 +256,7 @@ public class SlimStore<R extends HasMetadata> {
     private final Predicate<R> whole;
     private final Function<ObjectMeta, R> stub;
     private final Consumer<R> drop;
+    private volatile Function<String, R> twin = key -> null;
 
     protected Items(Predicate<R> whole, Function<ObjectMeta, R> stub, Consumer<R> drop) {
       this.whole = whole;
@@ -203,9 +269,15 @@ public class SlimStore<R extends HasMetadata> {
       return Cache.metaNamespaceKeyFunc(obj);
     }
 
+    /** As {@link SlimStore#sharing}, for a store that serves one informer on its own. */
+    public void sharing(Twins<R> t) {
+      t.join(this, this::get);
+      twin = key -> t.find(this, key);
+    }
+
     @Override
     public R put(String key, R obj) {
-      return items.put(key, whole.test(obj) ? slim(obj) : stubOf(obj));
+      return items.put(key, whole.test(obj) ? slim(key, obj) : stubOf(obj));
     }
 
     @Override
@@ -235,11 +307,19 @@ public class SlimStore<R extends HasMetadata> {
 
     R upgrade(String key, R full) {
       return items.computeIfPresent(key, (k, cur) -> isStub(cur)
-          && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? slim(full) : cur);
+          && Objects.equals(cur.getMetadata().getResourceVersion(), full.getMetadata().getResourceVersion()) ? slim(k, full) : cur);
     }
 
-    /** A whole object as this store keeps it: trimmed, and without what {@code drop} removes. */
-    private R slim(R obj) {
+    /**
+     * A whole object as this store keeps it: the instance a twin cache holds at the same uid and
+     * version, or this one trimmed and without what {@code drop} removes.
+     */
+    private R slim(String key, R obj) {
+      R t = twin.apply(key);
+      if (t != null && Objects.equals(t.getMetadata().getUid(), obj.getMetadata().getUid())
+          && Objects.equals(t.getMetadata().getResourceVersion(), obj.getMetadata().getResourceVersion())) {
+        return t;
+      }
       drop.accept(trim(obj));
       return obj;
     }

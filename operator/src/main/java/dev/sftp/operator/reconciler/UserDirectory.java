@@ -63,6 +63,19 @@ public class UserDirectory {
 
   private record Resolved(String stamp, UserResolver.Resolution resolution) {}
 
+  /** The SftpUsers both controllers cache, held once ({@link SlimStore#sharing}). */
+  private final SlimStore.Twins<SftpUser> userTwins = new SlimStore.Twins<>();
+  /** The referenced Secrets both controllers cache, held once. */
+  private final SlimStore.Twins<Secret> secretTwins = new SlimStore.Twins<>();
+
+  SlimStore.Twins<SftpUser> userTwins() {
+    return userTwins;
+  }
+
+  SlimStore.Twins<Secret> secretTwins() {
+    return secretTwins;
+  }
+
   /** The gateway reconciler's cache of the operator's own Secrets (the rendered shards). */
   private volatile SlimStore<Secret> ownSecrets;
 

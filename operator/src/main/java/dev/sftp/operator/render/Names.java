@@ -83,7 +83,12 @@ public final class Names {
 
   /** The ConfigMap the gateway's pods report what they serve into ({@link dev.sftp.contract.ServingReport}). */
   public static String servingConfigMap(SftpGateway gw) {
-    return gw.getMetadata().getName() + SERVING_SUFFIX;
+    return servingConfigMap(gw.getMetadata().getName());
+  }
+
+  /** The serving ConfigMap of the gateway of this name (in the gateway's namespace). */
+  public static String servingConfigMap(String gatewayName) {
+    return gatewayName + SERVING_SUFFIX;
   }
 
   /**

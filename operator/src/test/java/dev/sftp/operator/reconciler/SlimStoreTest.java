@@ -101,4 +101,71 @@ class SlimStoreTest {
     String longer = "x".repeat(300);
     assertThat(SlimStore.shared(new String(longer))).isNotSameAs(SlimStore.shared(new String(longer)));
   }
+
+  /**
+   * Two caches of the same objects (the two controllers' informers over Secrets, or over
+   * SftpUsers) hold one instance of an object at one version; a newer version is not replaced by
+   * an older twin, and a stub is never taken as a twin.
+   */
+  @Test
+  void twinCachesHoldOneInstanceOfAnObjectAtOneVersion() {
+    var twins = new SlimStore.Twins<Secret>();
+    referenced.add("a");
+    store.sharing(twins);
+    var mine = store.informerStore();
+    var users = new SftpUserStore();
+    var other = new SlimStore<Secret>(s -> true, null).sharing(twins);
+    var theirs = other.informerStore();
+    mine.put("t/a", secret("a", "1"));
+    theirs.put("t/a", secret("a", "1"));
+    assertThat(other.get("t/a")).isSameAs(store.get("t/a"));
+    // A new version seen first by the other informer: its own copy, until this one catches up.
+    theirs.put("t/a", secret("a", "2"));
+    assertThat(other.get("t/a")).isNotSameAs(store.get("t/a"));
+    assertThat(store.get("t/a").getMetadata().getResourceVersion()).isEqualTo("1");
+    mine.put("t/a", secret("a", "2"));
+    assertThat(store.get("t/a")).isSameAs(other.get("t/a"));
+    // Same name, another object (deleted and made again): not a twin.
+    Secret again = secret("a", "2");
+    again.getMetadata().setUid("another");
+    theirs.put("t/a", again);
+    assertThat(other.get("t/a").getMetadata().getUid()).isEqualTo("another");
+    assertThat(store.get("t/a").getMetadata().getUid()).isEqualTo("uid-a");
+    // Where this cache keeps a stub, the other's whole object is not taken from it, nor given to it.
+    theirs.put("t/b", secret("b", "1"));
+    mine.put("t/b", secret("b", "1"));
+    assertThat(SlimStore.isStub(store.get("t/b"))).isTrue();
+    assertThat(SlimStore.isStub(other.get("t/b"))).isFalse();
+    // The single-informer user store joins the same way.
+    var userTwins = new SlimStore.Twins<dev.sftp.operator.model.SftpUser>();
+    users.sharing(userTwins);
+    var gatewaySide = new SlimStore<dev.sftp.operator.model.SftpUser>(u -> true, null, SftpUserStore::share).sharing(userTwins);
+    var u1 = UserFixtures.keyUser("tenants", "a", "files", "ssh-ed25519 AAAA");
+    u1.getMetadata().setUid("u1");
+    u1.getMetadata().setResourceVersion("7");
+    gatewaySide.informerStore().put("tenants/a", u1);
+    var u1again = UserFixtures.keyUser("tenants", "a", "files", "ssh-ed25519 AAAA");
+    u1again.getMetadata().setUid("u1");
+    u1again.getMetadata().setResourceVersion("7");
+    users.put("tenants/a", u1again);
+    assertThat(users.get("tenants/a")).isSameAs(u1);
+  }
+
+  /** The empty maps and lists of every cached object are the JDK's shared ones; the rest is kept. */
+  @Test
+  void emptyCollectionsAreSharedAndTheRestKept() {
+    referenced.add("a");
+    Secret a = secret("a", "1");
+    a.getMetadata().setLabels(new java.util.LinkedHashMap<>());
+    informer.put("t/a", a);
+    Secret held = store.get("t/a");
+    assertThat(held.getMetadata().getLabels()).isSameAs(Map.of());
+    assertThat(held.getMetadata().getAdditionalProperties()).isSameAs(Map.of());
+    assertThat(held.getMetadata().getFinalizers()).isSameAs(java.util.List.of());
+    assertThat(held.getMetadata().getOwnerReferences()).isSameAs(java.util.List.of());
+    assertThat(held.getStringData()).isSameAs(Map.of());
+    assertThat(held.getAdditionalProperties()).isSameAs(Map.of());
+    assertThat(held.getMetadata().getAnnotations()).containsExactly(Map.entry("keep", "me"));
+    assertThat(held.getData()).containsEntry("password", "c2VjcmV0");
+  }
 }
