@@ -397,7 +397,7 @@ def main():
     phash = None
     if password_logins:
         from argon2 import PasswordHasher  # python3-argon2; the gateway's default parameters
-        phash = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(PASSWORD)
+        phash = PasswordHasher(time_cost=5, memory_cost=7168, parallelism=1).hash(PASSWORD)
 
     gw = Gateway(work, a.java, pub, phash, a.jvm_opts.split(), quota=a.quota)
     servers.append(gw)  # stopped at exit even when sshd fails to start
