@@ -25,8 +25,12 @@ public final class PasswordHashes {
 
   public static final int ARGON2_ITERATIONS = 5;
   public static final int ARGON2_PARALLELISM = 1;
-  /** The cost of the hashes earlier versions made (OWASP's 19 MiB, 2 passes, 1 lane). */
-  private static final int[] EARLIER_COST = {19456, 2, 1};
+  /** An argon2id cost: memory in KiB, passes, lanes. */
+  private record Cost(int memoryKib, int iterations, int parallelism) {}
+
+  /** The costs of the hashes this code makes now, and made before (OWASP's 19 MiB, 2 passes). */
+  private static final java.util.Set<Cost> OWN_COSTS =
+      java.util.Set.of(new Cost(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_PARALLELISM), new Cost(19456, 2, 1));
 
   // Upper bounds so that a hostile hash cannot make the gateway allocate or spin without limit.
   private static final int MAX_MEMORY_KIB = 1 << 20;
@@ -114,8 +118,7 @@ public final class PasswordHashes {
     }
     try {
       Argon2 a = Argon2.parse(encoded);
-      return a.parallelism() == ARGON2_PARALLELISM && (a.memoryKib() == ARGON2_MEMORY_KIB && a.iterations() == ARGON2_ITERATIONS
-          || a.memoryKib() == EARLIER_COST[0] && a.iterations() == EARLIER_COST[1] && a.parallelism() == EARLIER_COST[2]);
+      return OWN_COSTS.contains(new Cost(a.memoryKib(), a.iterations(), a.parallelism()));
     } catch (IllegalArgumentException e) {
       return false;
     }

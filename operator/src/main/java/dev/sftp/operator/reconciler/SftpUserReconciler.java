@@ -134,8 +134,9 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
         .withName("user-configmaps")
         .withPrimaryToSecondaryMapper((SftpUser u) -> {
           Set<ResourceID> read = new java.util.HashSet<>();
-          if (UserResolver.referencedConfigMap(u) != null) {
-            read.add(new ResourceID(UserResolver.referencedConfigMap(u), u.getMetadata().getNamespace()));
+          String referenced = UserResolver.referencedConfigMap(u);
+          if (referenced != null) {
+            read.add(new ResourceID(referenced, u.getMetadata().getNamespace()));
           }
           if (Names.gatewayKey(u) != null) {
             read.add(new ResourceID(Names.servingConfigMap(u.getSpec().gateway.name), Names.gatewayNamespace(u)));
@@ -165,8 +166,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
     pods = new InformerEventSource<>(new SlimStore<Pod>(p -> true, null, p -> p.setSpec(null)).forEachInformer(InformerEventSourceConfiguration.from(Pod.class, SftpUser.class)
         .withName("gateway-pods")
         .withPrimaryToSecondaryMapper((SftpUser u) -> pods == null || Names.gatewayKey(u) == null ? Set.of()
-            : pods.list(Names.gatewayNamespace(u), p -> u.getSpec().gateway.name.equals(p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)))
-                .map(ResourceID::fromResource).collect(Collectors.toSet()))
+            : gatewayPods(Names.gatewayNamespace(u), u.getSpec().gateway.name).map(ResourceID::fromResource).collect(Collectors.toSet()))
         .withLabelSelector(GatewayWatches.MANAGED + "," + Names.GATEWAY_LABEL)
         .withOnUpdateFilter((now, before) -> ServingView.ready(now) != ServingView.ready(before))
         .withSecondaryToPrimaryMapper(p -> waiting(primary, p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)))
@@ -289,8 +289,11 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
   static final java.time.Duration SERVING_POLL_MAX = java.time.Duration.ofSeconds(60);
 
   private List<Pod> gatewayPods(SftpGateway gw) {
-    String name = gw.getMetadata().getName();
-    return pods.list(gw.getMetadata().getNamespace(), p -> name.equals(p.getMetadata().getLabels().get(Names.GATEWAY_LABEL))).toList();
+    return gatewayPods(gw.getMetadata().getNamespace(), gw.getMetadata().getName()).toList();
+  }
+
+  private java.util.stream.Stream<Pod> gatewayPods(String namespace, String gatewayName) {
+    return pods.list(namespace, p -> gatewayName.equals(p.getMetadata().getLabels().get(Names.GATEWAY_LABEL)));
   }
 
   /** Drops the entries of deleted users, now and then (amortised: one scan per 1,024 growths). */
