@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -18,6 +19,10 @@ import org.apache.sshd.common.util.security.SecurityUtils;
 
 /** Host keys: generated for a new gateway, or parsed from a Secret to report fingerprints. */
 public final class HostKeyMaterial {
+  static {
+    JdkEd25519.install(); // before MINA's first look at its registrars: no Bouncy Castle provider here
+  }
+
   private HostKeyMaterial() {}
 
   /** One parsed host key. */
@@ -30,7 +35,7 @@ public final class HostKeyMaterial {
   public static Map<String, String> generate() {
     Map<String, String> out = new TreeMap<>();
     try {
-      out.put("ssh_host_ed25519_key", write(KeyUtils.generateKeyPair("ssh-ed25519", 256)));
+      out.put("ssh_host_ed25519_key", write(KeyPairGenerator.getInstance(SecurityUtils.ED25519).generateKeyPair()));
       out.put("ssh_host_ecdsa_key", write(KeyUtils.generateKeyPair("ecdsa-sha2-nistp256", 256)));
       out.put("ssh_host_rsa_key", write(KeyUtils.generateKeyPair("ssh-rsa", 3072)));
     } catch (Exception e) {
