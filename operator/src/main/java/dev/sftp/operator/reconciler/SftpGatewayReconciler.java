@@ -201,9 +201,9 @@ public class SftpGatewayReconciler implements Reconciler<SftpGateway> {
     metrics.rendered(Names.gatewayKey(gw), outcome.users, outcome.rejected);
     outcome.hashing = attachments.stream().anyMatch(a -> Reasons.PASSWORD_HASHING.equals(a.reason()));
     applier.apply(GatewayRender.configSecret(gw, server, List.of()), ownSecret(Names.configSecret(gw), ns));
-    List<Secret> shards = GatewayRender.userShards(gw, served);
-    for (int i = 0; i < shards.size(); i++) {
-      applier.apply(shards.get(i), currentShards.get(i));
+    List<List<UserEntry>> byShard = GatewayRender.byShard(served);
+    for (int i = 0; i < byShard.size(); i++) {
+      applier.apply(GatewayRender.userShard(gw, i, byShard.get(i)), currentShards.get(i));
     }
   }
 
