@@ -18,7 +18,7 @@ public final class PasswordHashes {
    * argon2id cost of new hashes: 7 MiB, 5 passes, 1 lane, one of the settings OWASP's Password
    * Storage Cheat Sheet lists as equally strong as its first one (19 MiB, 2 passes). Chosen for
    * the memory: each hash being made or checked holds this much heap, in the operator during a
-   * bulk import (two at a time) and in the gateway for every password login; it is also faster
+   * bulk import (one at a time) and in the gateway for every password login; it is also faster
    * here (54 against 73-88 ms with the operator's C1-only JIT, docs/benchmarks.md).
    */
   public static final int ARGON2_MEMORY_KIB = 7168;

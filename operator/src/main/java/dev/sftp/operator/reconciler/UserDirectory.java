@@ -36,12 +36,15 @@ public class UserDirectory {
   /** uid → (digest of the plain password, its hash). */
   private final Map<String, String[]> hashes = new ConcurrentHashMap<>();
   /**
-   * Plain passwords are hashed here, two at a time and never on a reconciler's thread: each
-   * argon2id hash holds {@value dev.sftp.contract.PasswordHashes#ARGON2_MEMORY_KIB} KiB and a
-   * few hundred milliseconds of CPU, and a gateway pass that hashed a bulk import inline kept
-   * every other user change waiting (and with JOSDK's many threads, could exhaust a small heap).
+   * Plain passwords are hashed here, one at a time ({@code -Dsftp.operator.hash-threads} for
+   * more) and never on a reconciler's thread: each argon2id hash holds
+   * {@value dev.sftp.contract.PasswordHashes#ARGON2_MEMORY_KIB} KiB of heap for ~50 ms of CPU, and
+   * a gateway pass that hashed a bulk import inline kept every other user change waiting. One
+   * thread, not two: in a 10,000-user import with 500 plain passwords the second thread's 7 MiB
+   * (each lives ~50 ms, long enough to be promoted by a young collection) cost a third more full
+   * collections and made the import slower, not faster (docs/benchmarks.md).
    */
-  private final java.util.concurrent.ExecutorService hashers = java.util.concurrent.Executors.newFixedThreadPool(Integer.getInteger("sftp.operator.hash-threads", 2), r -> {
+  private final java.util.concurrent.ExecutorService hashers = java.util.concurrent.Executors.newFixedThreadPool(Integer.getInteger("sftp.operator.hash-threads", 1), r -> {
     Thread t = new Thread(r, "password-hash");
     t.setDaemon(true);
     return t;

@@ -38,8 +38,8 @@ import org.apache.sshd.common.util.security.eddsa.generic.GenericSignatureEd2551
  * <p>Why: the operator uses MINA only to generate host keys and to read host key Secrets. MINA
  * offers ed25519 only through Bouncy Castle's provider (or net.i2p's), and instantiating
  * {@code BouncyCastleProvider} loads ~880 classes and its algorithm tables: ~5 MiB outside the
- * heap and ~4 MiB in it, for the life of the process (docs/benchmarks.md, "Under 256 MiB"). The
- * gateway keeps Bouncy Castle; this class is the operator's only. Key files stay MINA's business:
+ * heap and ~4 MiB in it, for the life of the process (docs/benchmarks.md, "Less outside the
+ * heap"). The gateway keeps Bouncy Castle; this class is the operator's only. Key files stay MINA's business:
  * the OpenSSH and PEM formats are read and written by MINA's generic ed25519 codecs; this class
  * only turns raw key bytes into JDK keys and back (through the X.509 and PKCS#8 encodings, as
  * MINA's {@link EdDSAUtils} does for any provider).
