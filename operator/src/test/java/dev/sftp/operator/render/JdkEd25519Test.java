@@ -63,6 +63,22 @@ class JdkEd25519Test {
     assertThat(parsed).singleElement().satisfies(k -> assertThat(k.publicLine()).isEqualTo(PublicKeyEntry.toString(pair.getPublic())));
   }
 
+  /** A host key Secret is input: a seed of the wrong length is a refused key, not a crash. */
+  @Test
+  void aPkcs8KeyWithASeedOfTheWrongLengthIsRefused() {
+    for (int length : new int[] {0, 31, 33, 64}) {
+      // PKCS#8 v1 for Ed25519 (OID 1.3.101.112) around an OCTET STRING of the given length.
+      byte[] der = new byte[16 + length];
+      byte[] head = {0x30, (byte) (14 + length), 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, (byte) (2 + length), 0x04, (byte) length};
+      System.arraycopy(head, 0, der, 0, head.length);
+      String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(der) + "\n-----END PRIVATE KEY-----\n";
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostKeyMaterial.parse(base64(Map.of("ssh_host_ed25519_key", pem))))
+          .as("seed of %d bytes", length)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("data key 'ssh_host_ed25519_key' is not a private key");
+    }
+  }
+
   private static void assertNoBouncyCastleProvider() {
     assertThat(Security.getProvider("BC")).as("Bouncy Castle registered as a JCA provider").isNull();
     assertThat(SecurityUtils.isEDDSACurveSupported()).isTrue();
