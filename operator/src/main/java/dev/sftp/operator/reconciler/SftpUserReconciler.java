@@ -277,7 +277,7 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
    * Applies the status as JOSDK's {@code UpdateControl.patchStatus} does (server-side apply,
    * forced, the controller's field manager), and like it keeps the answer in JOSDK's cache until
    * the informer has seen it, so that the next reconciliation reads its own write. The answer is
-   * kept slim, as the informer's copy is ({@link SlimStore#trim}, {@link SftpUserStore#share}):
+   * kept slim, as the informer's copy is ({@link SftpUserStore#asCached}):
    * with its managed fields it is ~3 KiB more per user, and while 10,000 users turn Ready
    * thousands of answers wait for the informer (~12 MiB at the peak, docs/benchmarks.md).
    * Without server-side apply (the mock API server of the tests) JOSDK patches as before.
@@ -291,11 +291,8 @@ public class SftpUserReconciler implements Reconciler<SftpUser>, ConfigurableRec
     List<ManagedFieldsEntry> managedFields = u.getMetadata().getManagedFields();
     u.getMetadata().setManagedFields(null);
     try {
-      ctx.resourceOperations().resourcePatch(u, r -> {
-        SftpUser applied = ctx.getClient().resource(r).subresource("status").patch(apply);
-        SftpUserStore.share(SlimStore.trim(applied));
-        return applied;
-      }, ctx.eventSourceRetriever().getControllerEventSource());
+      ctx.resourceOperations().resourcePatch(u, r -> SftpUserStore.asCached(ctx.getClient().resource(r).subresource("status").patch(apply)),
+          ctx.eventSourceRetriever().getControllerEventSource());
     } finally {
       u.getMetadata().setManagedFields(managedFields);
     }

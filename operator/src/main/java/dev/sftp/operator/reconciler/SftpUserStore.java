@@ -14,6 +14,15 @@ public class SftpUserStore extends SlimStore.Items<SftpUser> {
     super(u -> true, null, SftpUserStore::share);
   }
 
+  /**
+   * An SftpUser as this store keeps one (what {@link SlimStore#trim} drops gone, its common
+   * strings shared), for copies held outside the informer: JOSDK's of an applied status.
+   */
+  static SftpUser asCached(SftpUser u) {
+    share(SlimStore.trim(u));
+    return u;
+  }
+
   /** Makes the strings that many users hold alike ({@link SlimStore#shared}) one instance each. */
   static void share(SftpUser u) {
     if (u.getSpec() != null && u.getSpec().gateway != null) {

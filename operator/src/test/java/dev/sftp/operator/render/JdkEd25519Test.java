@@ -58,8 +58,7 @@ class JdkEd25519Test {
   @Test
   void thePublicHalfOfAPkcs8KeyIsThePairsOwn() throws Exception {
     KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-    String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(pair.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
-    var parsed = HostKeyMaterial.parse(base64(Map.of("ssh_host_ed25519_key", pem)));
+    var parsed = HostKeyMaterial.parse(base64(Map.of("ssh_host_ed25519_key", pkcs8Pem(pair.getPrivate().getEncoded()))));
     assertThat(parsed).singleElement().satisfies(k -> assertThat(k.publicLine()).isEqualTo(PublicKeyEntry.toString(pair.getPublic())));
   }
 
@@ -71,8 +70,7 @@ class JdkEd25519Test {
       byte[] der = new byte[16 + length];
       byte[] head = {0x30, (byte) (14 + length), 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, (byte) (2 + length), 0x04, (byte) length};
       System.arraycopy(head, 0, der, 0, head.length);
-      String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(der) + "\n-----END PRIVATE KEY-----\n";
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostKeyMaterial.parse(base64(Map.of("ssh_host_ed25519_key", pem))))
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostKeyMaterial.parse(base64(Map.of("ssh_host_ed25519_key", pkcs8Pem(der)))))
           .as("seed of %d bytes", length)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("data key 'ssh_host_ed25519_key' is not a private key");
@@ -83,6 +81,10 @@ class JdkEd25519Test {
     assertThat(Security.getProvider("BC")).as("Bouncy Castle registered as a JCA provider").isNull();
     assertThat(SecurityUtils.isEDDSACurveSupported()).isTrue();
     assertThat(SecurityUtils.getRegisteredProviders()).containsExactly("JdkEd25519");
+  }
+
+  private static String pkcs8Pem(byte[] der) {
+    return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(der) + "\n-----END PRIVATE KEY-----\n";
   }
 
   private static Map<String, String> base64(Map<String, String> files) {
